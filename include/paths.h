@@ -1,0 +1,50 @@
+/*
+ * paths: every file opsdeck reads or writes, resolved once (XDG base directories).
+ *
+ *   config dir   $XDG_CONFIG_HOME/opsdeck      (~/.config/opsdeck)
+ *   config       <config dir>/config.yaml
+ *   keys         <config dir>/keys.yaml
+ *   user themes  <config dir>/themes/
+ *   data dir     $XDG_DATA_HOME/opsdeck        (~/.local/share/opsdeck)
+ *   database     <data dir>/opsdeck.db         (--db or OPSDECK_DB override)
+ *   known_hosts  ~/.ssh/known_hosts
+ *   ssh keys     ~/.ssh/ (identity files; opsdeck never writes them)
+ *
+ * OPSDECK_CONFIG_DIR overrides the config folder (tests, demo workspace).
+ */
+#ifndef OPSDECK_PATHS_H
+#define OPSDECK_PATHS_H
+
+#include <limits.h>
+
+#include "err.h"
+
+#define PATHS_MAX 4096
+
+struct paths {
+	char config_dir[PATHS_MAX];
+	char config_file[PATHS_MAX];
+	char keys_file[PATHS_MAX];
+	char user_themes_dir[PATHS_MAX];
+	char system_themes_dir[PATHS_MAX]; /* installed $(pkgdatadir)/themes */
+	char source_themes_dir[PATHS_MAX]; /* themes/ in the source tree, for uninstalled runs */
+	char data_dir[PATHS_MAX];
+	char db_file[PATHS_MAX];
+	char ssh_dir[PATHS_MAX];
+	char known_hosts[PATHS_MAX];
+};
+
+/*
+ * Resolves every path. db_override (may be NULL) wins over OPSDECK_DB, which
+ * wins over the XDG default. Returns 0, or -1 with e set when no home folder
+ * can be found or a path is too long.
+ */
+int paths_resolve(struct paths *p, const char *db_override, struct err *e);
+
+/*
+ * Creates dir and its missing parents; the last component gets mode (parents
+ * 0700). An existing last component is chmod-ed to mode. 0, or -1 with e set.
+ */
+int paths_mkdir_private(const char *dir, int mode, struct err *e);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * cli: the command-line subcommands (one table in main.c, one file per family).
+ * Each takes the arguments after its name and returns the process exit code.
+ */
+#ifndef OPSDECK_CLI_H
+#define OPSDECK_CLI_H
+
+#include "paths.h"
+
+struct cli_ctx {
+	const struct paths *paths;
+	const char *prog; /* argv[0] for messages */
+};
+
+int cli_log(const struct cli_ctx *c, int argc, char **argv);
+int cli_shift(const struct cli_ctx *c, int argc, char **argv);
+int cli_paths(const struct cli_ctx *c, int argc, char **argv);
+
+#endif
