@@ -1,0 +1,728 @@
+/*
+ * shiftlog: the operators' append-only, hash-chained shift log, and shifts.
+ *
+ * Chain: hash(n) = SHA-256(canonical(entry n) || hash(n-1)), hex encoded. The
+ * canonical form length-prefixes every field, so no two different entries share
+ * one. Appends take the write lock first (BEGIN IMMEDIATE) so two processes can
+ * never both chain onto the same predecessor.
+ */
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "clock.h"
+#include "shiftlog.h"
+#include "text.h"
+
+const char *const shiftlog_categories[] = {
+	"note", "action", "alarm", "handover", "correction", "shift", "system", NULL,
+};
+
+const char *const shiftlog_severities[] = {
+	"info", "notice", "warning", "critical", NULL,
+};
+
+/* Column list shared by every query that fills a struct shiftlog_entry. */
+#define ENTRY_COLUMNS                                                                      \
+	"e.id, e.ts, e.operator, e.shift_id, e.category, e.severity, e.text, e.host, "     \
+	"e.incident_id, e.window_id, e.run_id, e.corrects, e.hash, "                       \
+	"(SELECT count(*) FROM log_entries c WHERE c.corrects = e.id)"
+
+bool shiftlog_category_valid(const char *c)
+{
+	for (size_t i = 0; c && shiftlog_categories[i]; i++)
+		if (strcmp(c, shiftlog_categories[i]) == 0)
+			return true;
+	return false;
+}
+
+int shiftlog_severity_rank(const char *s)
+{
+	for (int i = 0; s && shiftlog_severities[i]; i++)
+		if (strcmp(s, shiftlog_severities[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *shiftlog_operator(void)
+{
+	static char name[64];
+	struct passwd *pw = NULL;
+
+	if (name[0])
+		return name;
+	pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(name, sizeof name, "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof name, "uid%u", (unsigned)geteuid());
+	return name;
+}
+
+void shiftlog_entry_clear(struct shiftlog_entry *x)
+{
+	free(x->operator_name);
+	free(x->category);
+	free(x->severity);
+	free(x->text);
+	free(x->host);
+	memset(x, 0, sizeof *x);
+}
+
+/* ---- hashing ---- */
+
+struct hashbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int hb_put(struct hashbuf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 512;
+		unsigned char *np = NULL;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np)
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+/* A field as "<len>:<bytes>;" (NULL as "-;"), so field boundaries are unambiguous. */
+static int hb_field(struct hashbuf *b, const char *s)
+{
+	char num[32];
+	int n;
+
+	if (!s)
+		return hb_put(b, "-;", 2);
+	n = snprintf(num, sizeof num, "%zu:", strlen(s));
+	return hb_put(b, num, (size_t)n) || hb_put(b, s, strlen(s)) || hb_put(b, ";", 1);
+}
+
+static int hb_int(struct hashbuf *b, int64_t v)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%" PRId64, v);
+	return hb_field(b, num);
+}
+
+void shiftlog_hash(const struct shiftlog_entry *x, const char *prev_hex,
+		   char out[SHIFTLOG_HASH_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct hashbuf b = { 0 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int bad = 0;
+
+	bad |= hb_field(&b, "opsdeck-log-v1");
+	bad |= hb_int(&b, x->id);
+	bad |= hb_int(&b, x->ts_ms);
+	bad |= hb_field(&b, x->operator_name);
+	bad |= hb_int(&b, x->shift_id);
+	bad |= hb_field(&b, x->category);
+	bad |= hb_field(&b, x->severity);
+	bad |= hb_field(&b, x->text);
+	bad |= hb_field(&b, x->host);
+	bad |= hb_int(&b, x->incident_id);
+	bad |= hb_int(&b, x->window_id);
+	bad |= hb_int(&b, x->run_id);
+	bad |= hb_int(&b, x->corrects);
+	bad |= hb_field(&b, prev_hex ? prev_hex : "");
+	if (bad || !EVP_Digest(b.p, b.len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		/* Out of memory: a hash that can never verify, rather than a wrong one. */
+		memset(out, 'x', SHIFTLOG_HASH_HEX - 1);
+		out[SHIFTLOG_HASH_HEX - 1] = '\0';
+		free(b.p);
+		return;
+	}
+	for (unsigned i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	free(b.p);
+}
+
+/* ---- rows ---- */
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Fills x from a row of ENTRY_COLUMNS starting at column 0. x owns the strings. */
+static int row_to_entry(sqlite3_stmt *s, struct shiftlog_entry *x)
+{
+	const unsigned char *h = NULL;
+
+	memset(x, 0, sizeof *x);
+	x->id = sqlite3_column_int64(s, 0);
+	x->ts_ms = sqlite3_column_int64(s, 1);
+	x->operator_name = col_dup(s, 2);
+	x->shift_id = sqlite3_column_int64(s, 3);
+	x->category = col_dup(s, 4);
+	x->severity = col_dup(s, 5);
+	x->text = col_dup(s, 6);
+	x->host = col_dup(s, 7);
+	x->incident_id = sqlite3_column_int64(s, 8);
+	x->window_id = sqlite3_column_int64(s, 9);
+	x->run_id = sqlite3_column_int64(s, 10);
+	x->corrects = sqlite3_column_int64(s, 11);
+	h = sqlite3_column_text(s, 12);
+	snprintf(x->hash, sizeof x->hash, "%s", h ? (const char *)h : "");
+	x->n_corrections = sqlite3_column_int64(s, 13);
+	if (!x->operator_name || !x->category || !x->severity || !x->text ||
+	    (sqlite3_column_type(s, 7) != SQLITE_NULL && !x->host)) {
+		shiftlog_entry_clear(x);
+		return -1;
+	}
+	return 0;
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* ---- shifts ---- */
+
+static const char SQL_OPEN_SHIFT[] =
+	"SELECT id, operator, started_at, coalesce(handover_at, 0) FROM shifts "
+	"WHERE operator = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1";
+
+int shiftlog_shift_current(struct store *st, struct shiftlog_shift *out, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_OPEN_SHIFT, e);
+	int rc = -1;
+
+	if (!s)
+		return -1;
+	memset(out, 0, sizeof *out);
+	sqlite3_bind_text(s, 1, shiftlog_operator(), -1, SQLITE_STATIC);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		out->id = sqlite3_column_int64(s, 0);
+		snprintf(out->operator_name, sizeof out->operator_name, "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		out->started_ms = sqlite3_column_int64(s, 2);
+		out->handover_ms = sqlite3_column_int64(s, 3);
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
+	}
+	store_stmt_done(s);
+	return rc;
+}
+
+/* ---- append ---- */
+
+static const char SQL_LAST[] = "SELECT id, hash FROM log_entries ORDER BY id DESC LIMIT 1";
+static const char SQL_EXISTS[] = "SELECT 1 FROM log_entries WHERE id = ?";
+static const char SQL_INSERT[] =
+	"INSERT INTO log_entries(id, ts, operator, shift_id, category, severity, text, host,"
+	" incident_id, window_id, run_id, corrects, hash)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/* Does the work of shiftlog_append inside an open transaction. */
+static int append_locked(struct store *st, struct shiftlog_entry *x, struct err *e)
+{
+	sqlite3_stmt *s = NULL;
+	char prev[SHIFTLOG_HASH_HEX] = "";
+	struct shiftlog_shift sh;
+	int rc = -1;
+	int r;
+
+	if (!(s = store_stmt(st, SQL_LAST, e)))
+		goto out;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		x->id = sqlite3_column_int64(s, 0) + 1;
+		snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+	} else if (r == SQLITE_DONE) {
+		x->id = 1;
+	} else {
+		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
+		goto out;
+	}
+	store_stmt_done(s);
+	if (x->corrects) {
+		if (!(s = store_stmt(st, SQL_EXISTS, e)))
+			goto out;
+		sqlite3_bind_int64(s, 1, x->corrects);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			err_set(e, "no log entry #%" PRId64 " to correct", x->corrects);
+			goto out;
+		}
+		store_stmt_done(s);
+	}
+	r = shiftlog_shift_current(st, &sh, e);
+	if (r < 0)
+		goto out;
+	x->shift_id = r ? sh.id : 0;
+	shiftlog_hash(x, prev, x->hash);
+
+	if (!(s = store_stmt(st, SQL_INSERT, e)))
+		goto out;
+	sqlite3_bind_int64(s, 1, x->id);
+	sqlite3_bind_int64(s, 2, x->ts_ms);
+	sqlite3_bind_text(s, 3, x->operator_name, -1, SQLITE_STATIC);
+	bind_opt_int(s, 4, x->shift_id);
+	sqlite3_bind_text(s, 5, x->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, x->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, x->text, -1, SQLITE_STATIC);
+	bind_opt_text(s, 8, x->host);
+	bind_opt_int(s, 9, x->incident_id);
+	bind_opt_int(s, 10, x->window_id);
+	bind_opt_int(s, 11, x->run_id);
+	bind_opt_int(s, 12, x->corrects);
+	sqlite3_bind_text(s, 13, x->hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
+		goto out;
+	}
+	rc = 0;
+out:
+	store_stmt_done(s);
+	return rc;
+}
+
+int shiftlog_append(struct store *st, const struct shiftlog_new *n, int64_t *id_out,
+		    struct err *e)
+{
+	struct shiftlog_entry x;
+	bool own_txn = !store_in_txn(st);
+	const char *category = n->category ? n->category : "note";
+	const char *severity = n->severity ? n->severity : "info";
+	int rc = -1;
+
+	memset(&x, 0, sizeof x);
+	if (n->corrects)
+		category = "correction";
+	if (!shiftlog_category_valid(category)) {
+		err_set(e, "unknown category '%.64s' (one of: note, action, alarm, handover, "
+			   "correction, shift, system)", category);
+		goto out;
+	}
+	if (shiftlog_severity_rank(severity) < 0) {
+		err_set(e, "unknown severity '%.64s' (one of: info, notice, warning, critical)",
+			severity);
+		goto out;
+	}
+	if (n->corrects < 0 || n->incident_id < 0 || n->window_id < 0 || n->run_id < 0) {
+		err_set(e, "references must be positive ids");
+		goto out;
+	}
+	/* Sanitise at the boundary, so the stored and hashed text is already safe. */
+	x.text = text_sanitize_str(n->text, TEXT_KEEP_NEWLINES);
+	x.host = n->host && *n->host ? text_sanitize_str(n->host, 0) : NULL;
+	x.operator_name = strdup(shiftlog_operator());
+	x.category = strdup(category);
+	x.severity = strdup(severity);
+	if (!x.text || !x.operator_name || !x.category || !x.severity ||
+	    (n->host && *n->host && !x.host)) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	if (x.text[strspn(x.text, " \t\n")] == '\0') {
+		err_set(e, "empty log text");
+		goto out;
+	}
+	x.ts_ms = clock_now_ms();
+	x.incident_id = n->incident_id;
+	x.window_id = n->window_id;
+	x.run_id = n->run_id;
+	x.corrects = n->corrects;
+
+	if (own_txn && store_begin(st, e))
+		goto out;
+	if (append_locked(st, &x, e)) {
+		if (own_txn)
+			store_rollback(st);
+		goto out;
+	}
+	/* The commit is the acknowledgement: only after it does the caller hear "saved". */
+	if (own_txn && store_commit(st, e))
+		goto out;
+	if (id_out)
+		*id_out = x.id;
+	rc = 0;
+out:
+	shiftlog_entry_clear(&x);
+	return rc;
+}
+
+/* ---- queries ---- */
+
+int64_t shiftlog_last_id(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, SQL_LAST, NULL);
+	int64_t id = 0;
+
+	if (s && sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	return id;
+}
+
+int shiftlog_get(struct store *st, int64_t id, struct shiftlog_entry *out, struct err *e)
+{
+	static const char sql[] = "SELECT " ENTRY_COLUMNS " FROM log_entries e WHERE e.id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (row_to_entry(s, out) == 0)
+			rc = 0;
+		else
+			err_set(e, "out of memory");
+		break;
+	case SQLITE_DONE:
+		err_set(e, "no log entry #%" PRId64, id);
+		break;
+	default:
+		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
+	}
+	store_stmt_done(s);
+	return rc;
+}
+
+/* Appends fragment to the SQL being built; -1 when it would not fit. */
+static int sql_add(char *sql, size_t cap, const char *frag)
+{
+	size_t len = strlen(sql);
+	size_t n = strlen(frag);
+
+	if (len + n + 1 > cap)
+		return -1;
+	memcpy(sql + len, frag, n + 1);
+	return 0;
+}
+
+/*
+ * Builds and prepares the page query for f. Only fixed SQL fragments are joined;
+ * every value is bound. With a text match the walk runs over the FTS index in
+ * rowid order, so LIMIT stops it early instead of collecting every match.
+ */
+static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter *f,
+				  enum shiftlog_dir dir, int64_t anchor, int limit, struct err *e)
+{
+	char sql[1536] = "";
+	sqlite3_stmt *s = NULL;
+	const char *id_col = (f->match && *f->match) ? "f.rowid" : "e.id";
+	int min_rank = f->min_severity ? shiftlog_severity_rank(f->min_severity) : 0;
+	int i = 1;
+	int bad = 0;
+
+	if (f->min_severity && min_rank < 0) {
+		err_set(e, "unknown severity '%.64s' (one of: info, notice, warning, critical)",
+			f->min_severity);
+		return NULL;
+	}
+	if (f->category && !shiftlog_category_valid(f->category)) {
+		err_set(e, "unknown category '%.64s'", f->category);
+		return NULL;
+	}
+	bad |= sql_add(sql, sizeof sql, "SELECT " ENTRY_COLUMNS);
+	if (f->match && *f->match)
+		bad |= sql_add(sql, sizeof sql, " FROM log_fts f JOIN log_entries e ON e.id = f.rowid"
+						" WHERE log_fts MATCH ?");
+	else
+		bad |= sql_add(sql, sizeof sql, " FROM log_entries e WHERE 1");
+	if (anchor > 0) {
+		bad |= sql_add(sql, sizeof sql, " AND ");
+		bad |= sql_add(sql, sizeof sql, id_col);
+		bad |= sql_add(sql, sizeof sql, dir == SHIFTLOG_OLDER ? " < ?" : " > ?");
+	}
+	if (f->min_id) {
+		bad |= sql_add(sql, sizeof sql, " AND ");
+		bad |= sql_add(sql, sizeof sql, id_col);
+		bad |= sql_add(sql, sizeof sql, " >= ?");
+	}
+	if (f->max_id) {
+		bad |= sql_add(sql, sizeof sql, " AND ");
+		bad |= sql_add(sql, sizeof sql, id_col);
+		bad |= sql_add(sql, sizeof sql, " <= ?");
+	}
+	if (f->since_ms)
+		bad |= sql_add(sql, sizeof sql, " AND e.ts >= ?");
+	if (f->until_ms)
+		bad |= sql_add(sql, sizeof sql, " AND e.ts < ?");
+	if (f->category)
+		bad |= sql_add(sql, sizeof sql, " AND e.category = ?");
+	if (f->host)
+		bad |= sql_add(sql, sizeof sql, " AND e.host = ?");
+	if (f->corrects)
+		bad |= sql_add(sql, sizeof sql, " AND e.corrects = ?");
+	if (min_rank > 0) {
+		bad |= sql_add(sql, sizeof sql, " AND e.severity IN (");
+		for (int r = min_rank; shiftlog_severities[r]; r++)
+			bad |= sql_add(sql, sizeof sql, r == min_rank ? "?" : ", ?");
+		bad |= sql_add(sql, sizeof sql, ")");
+	}
+	bad |= sql_add(sql, sizeof sql, " ORDER BY ");
+	bad |= sql_add(sql, sizeof sql, id_col);
+	bad |= sql_add(sql, sizeof sql, dir == SHIFTLOG_OLDER ? " DESC LIMIT ?" : " ASC LIMIT ?");
+	if (bad) {
+		err_set(e, "internal error: page query too long");
+		return NULL;
+	}
+	if (!(s = store_prepare(st, sql, e)))
+		return NULL;
+	if (f->match && *f->match)
+		sqlite3_bind_text(s, i++, f->match, -1, SQLITE_STATIC);
+	if (anchor > 0)
+		sqlite3_bind_int64(s, i++, anchor);
+	if (f->min_id)
+		sqlite3_bind_int64(s, i++, f->min_id);
+	if (f->max_id)
+		sqlite3_bind_int64(s, i++, f->max_id);
+	if (f->since_ms)
+		sqlite3_bind_int64(s, i++, f->since_ms);
+	if (f->until_ms)
+		sqlite3_bind_int64(s, i++, f->until_ms);
+	if (f->category)
+		sqlite3_bind_text(s, i++, f->category, -1, SQLITE_STATIC);
+	if (f->host)
+		sqlite3_bind_text(s, i++, f->host, -1, SQLITE_STATIC);
+	if (f->corrects)
+		sqlite3_bind_int64(s, i++, f->corrects);
+	for (int r = min_rank; min_rank > 0 && shiftlog_severities[r]; r++)
+		sqlite3_bind_text(s, i++, shiftlog_severities[r], -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, i, limit);
+	return s;
+}
+
+/* FTS5 reports query syntax problems as generic errors; say what the person can fix. */
+static void page_error(struct store *st, const struct shiftlog_filter *f, struct err *e)
+{
+	const char *msg = sqlite3_errmsg(store_db(st));
+
+	if (f->match && *f->match)
+		err_set(e, "bad search query '%.200s': %s", f->match, msg);
+	else
+		err_set(e, "%s: %s", store_path(st), msg);
+}
+
+int shiftlog_page(struct store *st, const struct shiftlog_filter *f, enum shiftlog_dir dir,
+		  int64_t anchor, int limit, shiftlog_row_fn fn, void *ud, struct err *e)
+{
+	static const struct shiftlog_filter none;
+	sqlite3_stmt *s = NULL;
+	struct shiftlog_entry x;
+	int n = 0;
+	int r;
+
+	if (!f)
+		f = &none;
+	if (limit <= 0)
+		return 0;
+	s = prepare_page(st, f, dir, anchor, limit, e);
+	if (!s) {
+		if (f->match && *f->match)
+			page_error(st, f, e);
+		return -1;
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row_to_entry(s, &x)) {
+			err_set(e, "out of memory");
+			n = -1;
+			goto out;
+		}
+		n++;
+		r = fn(&x, ud);
+		shiftlog_entry_clear(&x);
+		if (r)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		page_error(st, f, e);
+		n = -1;
+	}
+out:
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* ---- verify ---- */
+
+int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct err *e)
+{
+	/* No correction count here: verify reads each row once, in order. */
+	static const char sql[] =
+		"SELECT e.id, e.ts, e.operator, e.shift_id, e.category, e.severity, e.text, e.host,"
+		" e.incident_id, e.window_id, e.run_id, e.corrects, e.hash, 0"
+		" FROM log_entries e ORDER BY e.id";
+	sqlite3_stmt *s = NULL;
+	struct shiftlog_entry x;
+	char prev[SHIFTLOG_HASH_HEX] = "";
+	char want[SHIFTLOG_HASH_HEX];
+	int64_t prev_id = 0;
+	int rc = -1;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	/* One read transaction: the walk sees a single consistent snapshot. */
+	if (store_exec(st, "BEGIN", e))
+		return -1;
+	if (!(s = store_prepare(st, sql, e)))
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row_to_entry(s, &x)) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		res->checked++;
+		shiftlog_hash(&x, prev, want);
+		if (x.id != prev_id + 1) {
+			res->first_bad = x.id;
+			snprintf(res->reason, sizeof res->reason,
+				 "entry #%" PRId64 " follows #%" PRId64 ": entries are missing",
+				 x.id, prev_id);
+		} else if (strcmp(want, x.hash) != 0) {
+			res->first_bad = x.id;
+			snprintf(res->reason, sizeof res->reason,
+				 "entry #%" PRId64 " does not match its hash: its content, or the "
+				 "entry before it, was changed", x.id);
+		}
+		snprintf(prev, sizeof prev, "%s", x.hash);
+		prev_id = x.id;
+		shiftlog_entry_clear(&x);
+		if (res->first_bad)
+			break;
+	}
+	if (!res->first_bad && r != SQLITE_DONE) {
+		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---- shifts: start, handover, end ---- */
+
+/* Logs a shift-category entry inside the caller's transaction. */
+static int log_shift_event(struct store *st, const char *category, const char *text,
+			   struct err *e)
+{
+	struct shiftlog_new n = { .category = category, .severity = "notice", .text = text };
+
+	return shiftlog_append(st, &n, NULL, e);
+}
+
+int shiftlog_shift_start(struct store *st, int64_t *id_out, struct err *e)
+{
+	static const char sql[] = "INSERT INTO shifts(operator, started_at) VALUES (?, ?)";
+	struct shiftlog_shift cur;
+	sqlite3_stmt *s = NULL;
+	char text[160];
+	int64_t id = 0;
+	int r;
+
+	if (store_begin(st, e))
+		return -1;
+	r = shiftlog_shift_current(st, &cur, e);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		err_set(e, "%s already has shift #%" PRId64 " open: end it first "
+			   "(opsdeck shift end)", shiftlog_operator(), cur.id);
+		goto fail;
+	}
+	if (!(s = store_stmt(st, sql, e)))
+		goto fail;
+	sqlite3_bind_text(s, 1, shiftlog_operator(), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, clock_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
+		goto fail;
+	}
+	store_stmt_done(s);
+	id = sqlite3_last_insert_rowid(store_db(st));
+	snprintf(text, sizeof text, "Shift #%" PRId64 " started by %s", id, shiftlog_operator());
+	if (log_shift_event(st, "shift", text, e) || store_commit(st, e))
+		goto fail;
+	if (id_out)
+		*id_out = id;
+	return 0;
+fail:
+	store_stmt_done(s);
+	store_rollback(st);
+	return -1;
+}
+
+int shiftlog_shift_end(struct store *st, struct err *e)
+{
+	static const char sql[] = "UPDATE shifts SET ended_at = ? WHERE id = ?";
+	struct shiftlog_shift cur;
+	sqlite3_stmt *s = NULL;
+	char text[160];
+	int r;
+
+	if (store_begin(st, e))
+		return -1;
+	r = shiftlog_shift_current(st, &cur, e);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		err_set(e, "%s has no open shift (opsdeck shift start)", shiftlog_operator());
+		goto fail;
+	}
+	snprintf(text, sizeof text, "Shift #%" PRId64 " ended by %s", cur.id, shiftlog_operator());
+	/* Log first, while the shift is still open, so the entry belongs to it. */
+	if (log_shift_event(st, "shift", text, e))
+		goto fail;
+	if (!(s = store_stmt(st, sql, e)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, clock_now_ms());
+	sqlite3_bind_int64(s, 2, cur.id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
+		goto fail;
+	}
+	store_stmt_done(s);
+	return store_commit(st, e);
+fail:
+	store_stmt_done(s);
+	store_rollback(st);
+	return -1;
+}

@@ -84,6 +84,8 @@ struct shiftlog_filter {
 	const char *match;        /* NULL: any; an FTS5 query over text and host */
 	const char *host;         /* NULL: any */
 	int64_t corrects;         /* nonzero: only corrections of this entry */
+	int64_t min_id;           /* nonzero: only entries with id >= min_id */
+	int64_t max_id;           /* nonzero: only entries with id <= max_id */
 };
 
 /* Direction of a keyset page relative to an anchor id. */

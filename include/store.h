@@ -62,6 +62,15 @@ bool store_in_txn(struct store *st);
 int store_exec(struct store *st, const char *sql, struct err *e);
 
 /*
+ * A cached prepared statement for sql, which must be a string literal (the
+ * pointer is the cache key). The statement is reset and its bindings cleared;
+ * the store owns it. Call store_stmt_done when finished stepping so no read
+ * transaction is left open. NULL with e set on a prepare error.
+ */
+sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct err *e);
+void store_stmt_done(sqlite3_stmt *stmt);
+
+/*
  * Prepares sql on the store's connection; on failure returns NULL with e set.
  * The caller finalises the statement.
  */

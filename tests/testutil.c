@@ -1,5 +1,5 @@
 /* testutil: see testutil.h. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* asprintf, nftw */
 #include <ftw.h>
 #include <locale.h>
 #include <stdio.h>

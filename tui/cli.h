@@ -6,11 +6,18 @@
 #define OPSDECK_CLI_H
 
 #include "paths.h"
+#include "store.h"
 
 struct cli_ctx {
 	const struct paths *paths;
 	const char *prog; /* argv[0] for messages */
 };
+
+/*
+ * Opens the store at paths->db_file. When it lives in the default data folder,
+ * that folder is made 0700 first. On success *st is the caller's (store_close).
+ */
+int cli_open_store(const struct paths *paths, struct store **st, struct err *e);
 
 int cli_log(const struct cli_ctx *c, int argc, char **argv);
 int cli_shift(const struct cli_ctx *c, int argc, char **argv);
