@@ -480,10 +480,22 @@ static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter
 		bad |= sql_add(sql, sizeof sql, id_col);
 		bad |= sql_add(sql, sizeof sql, " <= ?");
 	}
-	if (f->since_ms)
-		bad |= sql_add(sql, sizeof sql, " AND e.ts >= ?");
-	if (f->until_ms)
-		bad |= sql_add(sql, sizeof sql, " AND e.ts < ?");
+	/*
+	 * Time bounds also become id bounds (the smallest id at or after since, the
+	 * largest before until, each one index probe), so a keyset walk stops at
+	 * the edge of the window instead of scanning the rest of the log. They are
+	 * exact even if the clock once went backwards: min/max run over matching rows.
+	 */
+	if (f->since_ms) {
+		bad |= sql_add(sql, sizeof sql, " AND e.ts >= ? AND ");
+		bad |= sql_add(sql, sizeof sql, id_col);
+		bad |= sql_add(sql, sizeof sql, " >= (SELECT min(id) FROM log_entries WHERE ts >= ?)");
+	}
+	if (f->until_ms) {
+		bad |= sql_add(sql, sizeof sql, " AND e.ts < ? AND ");
+		bad |= sql_add(sql, sizeof sql, id_col);
+		bad |= sql_add(sql, sizeof sql, " <= (SELECT max(id) FROM log_entries WHERE ts < ?)");
+	}
 	if (f->category)
 		bad |= sql_add(sql, sizeof sql, " AND e.category = ?");
 	if (f->host)
@@ -513,10 +525,14 @@ static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter
 		sqlite3_bind_int64(s, i++, f->min_id);
 	if (f->max_id)
 		sqlite3_bind_int64(s, i++, f->max_id);
-	if (f->since_ms)
+	if (f->since_ms) {
 		sqlite3_bind_int64(s, i++, f->since_ms);
-	if (f->until_ms)
+		sqlite3_bind_int64(s, i++, f->since_ms);
+	}
+	if (f->until_ms) {
 		sqlite3_bind_int64(s, i++, f->until_ms);
+		sqlite3_bind_int64(s, i++, f->until_ms);
+	}
 	if (f->category)
 		sqlite3_bind_text(s, i++, f->category, -1, SQLITE_STATIC);
 	if (f->host)

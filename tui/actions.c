@@ -1,0 +1,69 @@
+/*
+ * actions: the table of named actions (tmux's options table, calcurse's keydef[]).
+ * Adding a view means adding its actions here with a context named after the
+ * view; help and the hint line pick them up without further code.
+ */
+#include <stddef.h>
+
+#include "actions.h"
+
+const struct keymap_action actions_table[ACT__COUNT] = {
+	[ACT_QUIT] = {"quit", "global", "q", "Quit opsdeck (asks for confirmation)"},
+	[ACT_HELP] = {"help", "global", "? F1", "Show or hide this help"},
+	[ACT_NOTE] = {"note", "global", "n", "Write a quick note to the shift log from any view"},
+	[ACT_BACK] = {"back", "global", "Esc", "Close the overlay, detail or prompt"},
+	[ACT_REDRAW] = {"redraw", "global", "C-l", "Redraw the whole screen"},
+	[ACT_TAB_NEXT] = {"tab-next", "global", "Tab", "Focus the next view"},
+	[ACT_TAB_PREV] = {"tab-prev", "global", "S-Tab", "Focus the previous view"},
+	[ACT_LOG_UP] = {"log.up", "log", "Up k", "Move the selection up one entry"},
+	[ACT_LOG_DOWN] = {"log.down", "log", "Down j", "Move the selection down one entry"},
+	[ACT_LOG_PAGE_UP] = {"log.page-up", "log", "PageUp C-b", "Scroll up one screen"},
+	[ACT_LOG_PAGE_DOWN] = {"log.page-down", "log", "PageDown Space", "Scroll down one screen"},
+	[ACT_LOG_TOP] = {"log.top", "log", "Home g", "Go to the oldest entry"},
+	[ACT_LOG_BOTTOM] = {"log.bottom", "log", "End G", "Go to the newest entry and follow new ones"},
+	[ACT_LOG_DETAIL] = {"log.detail", "log", "Enter",
+			    "Open the selected entry: all fields, hash and corrections"},
+	[ACT_LOG_SEARCH] = {"log.search", "log", "/", "Full-text search (FTS5 query; empty clears)"},
+	[ACT_LOG_CATEGORY] = {"log.filter-category", "log", "f", "Filter by category (empty clears)"},
+	[ACT_LOG_SEVERITY] = {"log.filter-severity", "log", "s",
+			      "Show this severity and above (empty clears)"},
+	[ACT_LOG_SINCE] = {"log.filter-since", "log", "t",
+			   "Show entries since a time: -2h, -7d, 2026-11-20 08:00 (empty clears)"},
+	[ACT_LOG_CLEAR] = {"log.clear-filters", "log", "x", "Clear search and every filter"},
+	[ACT_LOG_CORRECT] = {"log.correct", "log", "c",
+			     "Write a correction to the selected entry (entries are never edited)"},
+};
+
+/* Hint-line labels; NULL keeps an action out of the hint line (it stays in help). */
+static const char *const hints[ACT__COUNT] = {
+	[ACT_QUIT] = "quit",
+	[ACT_HELP] = "help",
+	[ACT_NOTE] = "note",
+	[ACT_LOG_DETAIL] = "detail",
+	[ACT_LOG_SEARCH] = "search",
+	[ACT_LOG_CATEGORY] = "category",
+	[ACT_LOG_SEVERITY] = "severity",
+	[ACT_LOG_SINCE] = "since",
+	[ACT_LOG_CLEAR] = "clear",
+	[ACT_LOG_CORRECT] = "correct",
+};
+
+const char *actions_hint(int id)
+{
+	return (id >= 0 && id < ACT__COUNT) ? hints[id] : NULL;
+}
+
+const char *actions_key_label(const struct keymap *km, int id, char *buf, size_t len)
+{
+	int keys[KEYMAP_MAX_KEYS];
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (id < 0 || id >= ACT__COUNT)
+		return buf;
+	n = keymap_keys(km, (size_t)id, keys, KEYMAP_MAX_KEYS);
+	if (n > 0)
+		keymap_key_name(keys[0], buf, len);
+	return buf;
+}

@@ -1,0 +1,32 @@
+/*
+ * config: config.yaml in the config folder. A missing file means defaults; a
+ * malformed one is an error "file:line:col: message".
+ *
+ *   theme: default          # a name in themes/ or a path
+ *   clock_seconds: true     # show seconds in the top-bar clocks
+ *   data_poll_ms: 500       # how often the console looks for other writers
+ */
+#ifndef OPSDECK_CONFIG_H
+#define OPSDECK_CONFIG_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct config {
+	char theme[256];
+	bool clock_seconds;
+	int data_poll_ms; /* 100..10000 */
+};
+
+/* Fills c with defaults. */
+void config_defaults(struct config *c);
+
+/*
+ * Loads path over the defaults. A missing file returns 0 with defaults. Unknown
+ * keys and bad values are errors. Returns 0, or -1 with e set (c keeps defaults
+ * for whatever was not read).
+ */
+int config_load(const char *path, struct config *c, struct err *e);
+
+#endif

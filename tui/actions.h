@@ -1,0 +1,57 @@
+/*
+ * actions: the one table of named actions the console understands.
+ *
+ * Each action has a name ("log.search"), a keymap context ("global" or a view's
+ * name), default keys, a help line and a short hint label. Keys are resolved by
+ * core/keymap (so users can remap them in keys.yaml); `?` help and the hint line
+ * are generated from this table and the live bindings, never written by hand.
+ * Handlers live with their owner: app.c for "global", each view for its context,
+ * each as a table indexed by enum action_id.
+ */
+#ifndef OPSDECK_TUI_ACTIONS_H
+#define OPSDECK_TUI_ACTIONS_H
+
+#include <stddef.h>
+
+#include "keymap.h"
+
+/* Indexes into actions_table; the order is fixed by designated initialisers. */
+enum action_id {
+	/* global */
+	ACT_QUIT,
+	ACT_HELP,
+	ACT_NOTE,
+	ACT_BACK,
+	ACT_REDRAW,
+	ACT_TAB_NEXT,
+	ACT_TAB_PREV,
+	/* log view */
+	ACT_LOG_UP,
+	ACT_LOG_DOWN,
+	ACT_LOG_PAGE_UP,
+	ACT_LOG_PAGE_DOWN,
+	ACT_LOG_TOP,
+	ACT_LOG_BOTTOM,
+	ACT_LOG_DETAIL,
+	ACT_LOG_SEARCH,
+	ACT_LOG_CATEGORY,
+	ACT_LOG_SEVERITY,
+	ACT_LOG_SINCE,
+	ACT_LOG_CLEAR,
+	ACT_LOG_CORRECT,
+	ACT__COUNT
+};
+
+/* The table given to keymap_new (ACT__COUNT entries, static storage). */
+extern const struct keymap_action actions_table[ACT__COUNT];
+
+/* Short label for the hint line ("search"), or NULL when the action is not hinted. */
+const char *actions_hint(int id);
+
+/*
+ * Writes the first key bound to action id as a display name into buf ("/",
+ * "PageDown"); an empty string when the user left it unbound. Returns buf.
+ */
+const char *actions_key_label(const struct keymap *km, int id, char *buf, size_t len);
+
+#endif
