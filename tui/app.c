@@ -67,6 +67,7 @@ struct app {
 	bool quit;
 	SCREEN *screen;
 	FILE *bench;
+	int64_t bench_key_us; /* when the first key since the last frame was read */
 	bool drew_first;
 };
 
@@ -291,9 +292,16 @@ out:
 	doupdate();
 	a->dirty = 0;
 	if (a->bench) { /* the benchmark hook described in app.h */
-		fprintf(a->bench, "%lld %s\n", (long long)mono_us(),
-			a->drew_first ? a->frame_event : "first-frame");
+		const char *ev = !a->drew_first ? "first-frame" :
+				 a->frame_event ? a->frame_event : "redraw";
+
+		if (a->drew_first && a->bench_key_us && strcmp(ev, "key") == 0)
+			fprintf(a->bench, "%lld key %lld\n", (long long)mono_us(),
+				(long long)a->bench_key_us);
+		else
+			fprintf(a->bench, "%lld %s\n", (long long)mono_us(), ev);
 		fflush(a->bench);
+		a->bench_key_us = 0;
 	}
 	a->drew_first = true;
 	a->frame_event = NULL;
@@ -433,6 +441,8 @@ static void drain_input(struct app *a)
 
 		if (key == KEYM_NONE)
 			continue;
+		if (a->bench && !a->bench_key_us)
+			a->bench_key_us = mono_us();
 		f = app_key(a, key);
 		a->dirty |= flags_to_dirty(f);
 		if (f & VIEW_QUIT)

@@ -12,8 +12,9 @@
  * Benchmark hook: when OPSDECK_BENCH_FRAMES names a file, the loop appends one
  * line "<CLOCK_MONOTONIC microseconds> <event>\n" after every doupdate(), where
  * event is "first-frame" for the first frame, "key" for a frame that follows
- * input, and "tick", "data", "resize" or "signal" otherwise. Off (one getenv at
- * start) when the variable is unset.
+ * input, and "tick", "data", "resize" or "signal" otherwise. A "key" line has a
+ * third field: when the first key drawn by that frame was read, so key-to-frame
+ * is the console's own latency. Off (one getenv at start) when unset.
  */
 #ifndef OPSDECK_APP_H
 #define OPSDECK_APP_H
