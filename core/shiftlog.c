@@ -435,6 +435,14 @@ static int sql_add(char *sql, size_t cap, const char *frag)
 	return 0;
 }
 
+/* Appends "<before> AND <id_col><cond>": one condition on the walk's id column. */
+static int sql_add_id(char *sql, size_t cap, const char *before, const char *id_col,
+		      const char *cond)
+{
+	return sql_add(sql, cap, before) | sql_add(sql, cap, " AND ") | sql_add(sql, cap, id_col) |
+	       sql_add(sql, cap, cond);
+}
+
 /*
  * Builds and prepares the page query for f. Only fixed SQL fragments are joined;
  * every value is bound. With a text match the walk runs over the FTS index in
@@ -465,37 +473,25 @@ static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter
 						" WHERE log_fts MATCH ?");
 	else
 		bad |= sql_add(sql, sizeof sql, " FROM log_entries e WHERE 1");
-	if (anchor > 0) {
-		bad |= sql_add(sql, sizeof sql, " AND ");
-		bad |= sql_add(sql, sizeof sql, id_col);
-		bad |= sql_add(sql, sizeof sql, dir == SHIFTLOG_OLDER ? " < ?" : " > ?");
-	}
-	if (f->min_id) {
-		bad |= sql_add(sql, sizeof sql, " AND ");
-		bad |= sql_add(sql, sizeof sql, id_col);
-		bad |= sql_add(sql, sizeof sql, " >= ?");
-	}
-	if (f->max_id) {
-		bad |= sql_add(sql, sizeof sql, " AND ");
-		bad |= sql_add(sql, sizeof sql, id_col);
-		bad |= sql_add(sql, sizeof sql, " <= ?");
-	}
+	if (anchor > 0)
+		bad |= sql_add_id(sql, sizeof sql, "", id_col,
+				  dir == SHIFTLOG_OLDER ? " < ?" : " > ?");
+	if (f->min_id)
+		bad |= sql_add_id(sql, sizeof sql, "", id_col, " >= ?");
+	if (f->max_id)
+		bad |= sql_add_id(sql, sizeof sql, "", id_col, " <= ?");
 	/*
 	 * Time bounds also become id bounds (the smallest id at or after since, the
 	 * largest before until, each one index probe), so a keyset walk stops at
 	 * the edge of the window instead of scanning the rest of the log. They are
 	 * exact even if the clock once went backwards: min/max run over matching rows.
 	 */
-	if (f->since_ms) {
-		bad |= sql_add(sql, sizeof sql, " AND e.ts >= ? AND ");
-		bad |= sql_add(sql, sizeof sql, id_col);
-		bad |= sql_add(sql, sizeof sql, " >= (SELECT min(id) FROM log_entries WHERE ts >= ?)");
-	}
-	if (f->until_ms) {
-		bad |= sql_add(sql, sizeof sql, " AND e.ts < ? AND ");
-		bad |= sql_add(sql, sizeof sql, id_col);
-		bad |= sql_add(sql, sizeof sql, " <= (SELECT max(id) FROM log_entries WHERE ts < ?)");
-	}
+	if (f->since_ms)
+		bad |= sql_add_id(sql, sizeof sql, " AND e.ts >= ?", id_col,
+				  " >= (SELECT min(id) FROM log_entries WHERE ts >= ?)");
+	if (f->until_ms)
+		bad |= sql_add_id(sql, sizeof sql, " AND e.ts < ?", id_col,
+				  " <= (SELECT max(id) FROM log_entries WHERE ts < ?)");
 	if (f->category)
 		bad |= sql_add(sql, sizeof sql, " AND e.category = ?");
 	if (f->host)
