@@ -34,6 +34,20 @@ static const struct config_key config_keys[] = {
 	 "show seconds in the top-bar clocks"},
 	{"data_poll_ms", CFG_INT, offsetof(struct config, data_poll_ms), 0, 100, 10000,
 	 "how often the console looks for other writers, in milliseconds"},
+	{"inventory", CFG_STRING, offsetof(struct config, inventory),
+	 sizeof(((struct config *)0)->inventory), 0, 0, "the inventory file (opsdeck or Ansible YAML)"},
+	{"known_hosts", CFG_STRING, offsetof(struct config, known_hosts),
+	 sizeof(((struct config *)0)->known_hosts), 0, 0, "the known_hosts file host keys are checked against"},
+	{"ssh_config", CFG_STRING, offsetof(struct config, ssh_config),
+	 sizeof(((struct config *)0)->ssh_config), 0, 0, "the ssh config file to read, or none"},
+	{"max_handshakes", CFG_INT, offsetof(struct config, max_handshakes), 0, 1, 1024,
+	 "SSH handshakes in flight at once"},
+	{"connect_timeout_s", CFG_INT, offsetof(struct config, connect_timeout_s), 0, 1, 600,
+	 "seconds a host has to connect and authenticate"},
+	{"command_timeout_s", CFG_INT, offsetof(struct config, command_timeout_s), 0, 1, 3600,
+	 "seconds a command may run by default"},
+	{"output_cap_kib", CFG_INT, offsetof(struct config, output_cap_kib), 0, 1, 16384,
+	 "KiB of output kept per command"},
 };
 
 static const struct {
@@ -47,6 +61,10 @@ void config_defaults(struct config *c)
 	snprintf(c->theme, sizeof c->theme, "default");
 	c->clock_seconds = false;
 	c->data_poll_ms = 500;
+	c->max_handshakes = 64;
+	c->connect_timeout_s = 10;
+	c->command_timeout_s = 30;
+	c->output_cap_kib = 64;
 }
 
 static int set_string(const struct ydoc *doc, const struct ynode *v, const struct config_key *k,

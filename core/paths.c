@@ -78,6 +78,8 @@ int paths_resolve(struct paths *p, const char *db_override, struct err *e)
 	}
 	if (fmt_path(p->config_file, e, "%s/config.yaml", p->config_dir) ||
 	    fmt_path(p->keys_file, e, "%s/keys.yaml", p->config_dir) ||
+	    fmt_path(p->inventory_file, e, "%s/inventory.yaml", p->config_dir) ||
+	    fmt_path(p->ssh_config, e, "%s/.ssh/config", home) ||
 	    fmt_path(p->user_themes_dir, e, "%s/themes", p->config_dir) ||
 	    fmt_path(p->system_themes_dir, e, "%s/themes", OPSDECK_PKGDATADIR) ||
 	    fmt_path(p->source_themes_dir, e, "%s/themes", OPSDECK_SRCDIR) ||
@@ -95,6 +97,29 @@ int paths_resolve(struct paths *p, const char *db_override, struct err *e)
 	rc = 0;
 out:
 	return rc;
+}
+
+/* Copies a configured path into dst, expanding a leading "~/". */
+static int set_configured(char *dst, const char *value, struct err *e)
+{
+	const char *home = home_dir();
+
+	if (value[0] == '~' && value[1] == '/' && home)
+		return fmt_path(dst, e, "%s/%s", home, value + 2);
+	return fmt_path(dst, e, "%s", value);
+}
+
+int paths_apply_config(struct paths *p, const struct config *c, struct err *e)
+{
+	if (c->inventory[0] && set_configured(p->inventory_file, c->inventory, e))
+		return -1;
+	if (c->known_hosts[0] && set_configured(p->known_hosts, c->known_hosts, e))
+		return -1;
+	if (strcmp(c->ssh_config, "none") == 0)
+		p->ssh_config[0] = '\0';
+	else if (c->ssh_config[0] && set_configured(p->ssh_config, c->ssh_config, e))
+		return -1;
+	return 0;
 }
 
 int paths_mkdir_private(const char *dir, int mode, struct err *e)

@@ -4,6 +4,8 @@
  *   config dir   $XDG_CONFIG_HOME/opsdeck      (~/.config/opsdeck)
  *   config       <config dir>/config.yaml
  *   keys         <config dir>/keys.yaml
+ *   inventory    <config dir>/inventory.yaml     (--inventory override)
+ *   ssh config   ~/.ssh/config                   (read as OpenSSH would)
  *   user themes  <config dir>/themes/
  *   data dir     $XDG_DATA_HOME/opsdeck        (~/.local/share/opsdeck)
  *   database     <data dir>/opsdeck.db         (--db or OPSDECK_DB override)
@@ -17,6 +19,7 @@
 
 #include <limits.h>
 
+#include "config.h"
 #include "err.h"
 
 #define PATHS_MAX 4096
@@ -25,6 +28,8 @@ struct paths {
 	char config_dir[PATHS_MAX];
 	char config_file[PATHS_MAX];
 	char keys_file[PATHS_MAX];
+	char inventory_file[PATHS_MAX];
+	char ssh_config[PATHS_MAX];
 	char user_themes_dir[PATHS_MAX];
 	char system_themes_dir[PATHS_MAX]; /* installed $(pkgdatadir)/themes */
 	char source_themes_dir[PATHS_MAX]; /* themes/ in the source tree, for uninstalled runs */
@@ -40,6 +45,13 @@ struct paths {
  * can be found or a path is too long.
  */
 int paths_resolve(struct paths *p, const char *db_override, struct err *e);
+
+/*
+ * Applies config.yaml's inventory, known_hosts and ssh_config settings ("~/"
+ * expands to the home folder; ssh_config "none" becomes ""). -1 with e set when
+ * a path is too long.
+ */
+int paths_apply_config(struct paths *p, const struct config *c, struct err *e);
 
 /*
  * Creates dir and its missing parents; the last component gets mode (parents

@@ -5,11 +5,13 @@
 #ifndef OPSDECK_CLI_H
 #define OPSDECK_CLI_H
 
+#include "config.h"
 #include "paths.h"
 #include "store.h"
 
 struct cli_ctx {
-	const struct paths *paths;
+	const struct paths *paths;  /* with config.yaml's file settings applied */
+	const struct config *cfg;   /* config.yaml (defaults where it is absent or broken) */
 	const char *prog; /* argv[0] for messages */
 };
 
@@ -21,6 +23,8 @@ int cli_open_store(const struct paths *paths, struct store **st, struct err *e);
 
 int cli_log(const struct cli_ctx *c, int argc, char **argv);
 int cli_shift(const struct cli_ctx *c, int argc, char **argv);
+int cli_hosts(const struct cli_ctx *c, int argc, char **argv);
+int cli_exec(const struct cli_ctx *c, int argc, char **argv);
 int cli_paths(const struct cli_ctx *c, int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ int cli_paths(const struct cli_ctx *c, int argc, char **argv)
 		{ "config-dir", p->config_dir, "read" },
 		{ "config", p->config_file, "read" },
 		{ "keys", p->keys_file, "read" },
+		{ "inventory", p->inventory_file, "read" },
 		{ "themes-user", p->user_themes_dir, "read" },
 		{ "themes-system", p->system_themes_dir, "read" },
 		{ "themes-source", p->source_themes_dir, "read" },
@@ -24,6 +25,7 @@ int cli_paths(const struct cli_ctx *c, int argc, char **argv)
 		{ "database-wal", NULL, "read+write, 0600" },
 		{ "database-shm", NULL, "read+write, 0600" },
 		{ "ssh-dir", p->ssh_dir, "read (identity files)" },
+		{ "ssh-config", p->ssh_config, "read" },
 		{ "known-hosts", p->known_hosts, "read+write (accepted host keys)" },
 	};
 

@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "config.h"
 #include "paths.h"
 #include "store.h"
 
@@ -20,6 +21,8 @@ static const struct command {
 } commands[] = {
 	{ "log", cli_log, "log add|list|search|show|export|verify ...   the shift log" },
 	{ "shift", cli_shift, "shift start|handover|end|status            your shift" },
+	{ "hosts", cli_hosts, "hosts [--filter PATTERN] [--json]            one probe round over the fleet" },
+	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 };
 
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
 	const char *db = NULL;
 	const char *theme = NULL;
 	struct paths paths;
+	struct config cfg;
 	struct err e = { { 0 } };
 	struct store *st = NULL;
 	struct app_opts ao;
@@ -75,8 +79,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, e.msg);
 		return 1;
 	}
+	/* Where the fleet's files are comes from config.yaml too. A broken config is
+	 * reported here for commands; the console shows it on its message line. */
+	if (config_load(paths.config_file, &cfg, &e) != 0) {
+		if (optind < argc)
+			fprintf(stderr, "%s: %s (using defaults)\n", prog, e.msg);
+		config_defaults(&cfg);
+	}
+	if (paths_apply_config(&paths, &cfg, &e)) {
+		fprintf(stderr, "%s: %s\n", prog, e.msg);
+		return 1;
+	}
 	if (optind < argc) {
-		const struct cli_ctx ctx = { .paths = &paths, .prog = prog };
+		const struct cli_ctx ctx = { .paths = &paths, .cfg = &cfg, .prog = prog };
 
 		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 			if (strcmp(argv[optind], commands[i].name) == 0) {

@@ -1,0 +1,607 @@
+/*
+ * cli_fleet: `opsdeck hosts` (one probe round, Nagios-style exit code) and
+ * `opsdeck exec PATTERN -- COMMAND` (a command on many hosts, output grouped by
+ * identical result like clush -b). Both run the console's engine in a small loop
+ * of their own and honour host-key checking; key and auth events go to the log.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "fleet.h"
+#include "fleetlog.h"
+#include "inventory.h"
+#include "json.h"
+#include "monitor.h"
+#include "shiftlog.h"
+#include "text.h"
+
+/* What both commands set up: the inventory subset, its fleet, the store for events. */
+struct fleet_cli {
+	const struct cli_ctx *c;
+	struct inventory inv;     /* all hosts, as loaded */
+	struct inventory sub;     /* the matching hosts (borrowed from inv) */
+	struct fleet *fleet;
+	struct store *st;
+	const char *accept_keys;  /* --accept-keys FILE */
+	int log_failed;           /* shift-log writes that failed (reported once) */
+};
+
+struct fleet_flags {
+	const char *inventory, *known_hosts, *filter, *accept_keys;
+	int json;
+	int timeout_s, connect_timeout_s, parallel;
+};
+
+enum { OPT_INVENTORY = 1000, OPT_KNOWN_HOSTS, OPT_JSON, OPT_FILTER, OPT_TIMEOUT,
+       OPT_CONNECT_TIMEOUT, OPT_PARALLEL, OPT_ACCEPT_KEYS, OPT_HELP };
+
+static const struct option fleet_options[] = {
+	{ "inventory", required_argument, NULL, OPT_INVENTORY },
+	{ "known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "accept-keys", required_argument, NULL, OPT_ACCEPT_KEYS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char hosts_usage[] =
+	"hosts [--filter PATTERN] [--json] [--inventory FILE] [--known-hosts FILE]\n"
+	"                [--timeout SEC] [--connect-timeout SEC] [--parallel N] [--accept-keys FILE]\n"
+	"Connects, runs one probe round and prints each host's state and figures.\n"
+	"Exit 0 all OK, 1 any WARNING or UNKNOWN, 2 any CRITICAL, unreachable or key problem.\n";
+
+static const char exec_usage[] =
+	"exec PATTERN [--inventory FILE] [--known-hosts FILE] [--timeout SEC]\n"
+	"                [--connect-timeout SEC] [--parallel N] [--accept-keys FILE] -- COMMAND...\n"
+	"Runs COMMAND on every host whose name, group, tag or environment matches PATTERN\n"
+	"(a shell glob), in parallel; prints the output grouped by identical result and a\n"
+	"per-host exit summary. Exit 0 when every host ran it with status 0, 1 when some\n"
+	"exited non-zero, 2 when some could not run it.\n";
+
+static int parse_seconds(const char *s, int *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > 86400)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static void fleet_flags_init(const struct cli_ctx *c, struct fleet_flags *fl)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->timeout_s = c->cfg->command_timeout_s;
+	fl->connect_timeout_s = c->cfg->connect_timeout_s;
+	fl->parallel = c->cfg->max_handshakes;
+}
+
+/* Parses flags over fl; returns 0, 1 for --help (printed), -1 on error (printed). */
+static int parse_fleet_flags(const struct cli_ctx *c, const char *cmd, const char *usage,
+			     int argc, char **argv, struct fleet_flags *fl)
+{
+	int opt;
+
+	optind = 0; /* reset glibc's scan state (main stopped at the command) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:", fleet_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_INVENTORY: fl->inventory = optarg; break;
+		case OPT_KNOWN_HOSTS: fl->known_hosts = optarg; break;
+		case OPT_JSON: fl->json = 1; break;
+		case OPT_FILTER: fl->filter = optarg; break;
+		case OPT_ACCEPT_KEYS: fl->accept_keys = optarg; break;
+		case OPT_TIMEOUT:
+		case OPT_CONNECT_TIMEOUT:
+		case OPT_PARALLEL:
+			if (parse_seconds(optarg, opt == OPT_TIMEOUT ? &fl->timeout_s :
+					  opt == OPT_CONNECT_TIMEOUT ? &fl->connect_timeout_s :
+					  &fl->parallel)) {
+				fprintf(stderr, "%s %s: %s needs a positive number\n", c->prog, cmd,
+					argv[optind - 1]);
+				return -1;
+			}
+			break;
+		case OPT_HELP:
+			printf("usage: %s %s", c->prog, usage);
+			return 1;
+		default:
+			fprintf(stderr, "%s %s: %s option '%s'\n", c->prog, cmd,
+				opt == ':' ? "missing value for" : "unknown", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_fleet_event(void *ud, size_t host, enum fleet_event ev, const char *detail)
+{
+	struct fleet_cli *fc = ud;
+	struct err e = { { 0 } };
+
+	if (ev == FLEET_EV_STATE || !fc->st)
+		return;
+	if (fleetlog_event(fc->st, fc->sub.hosts[host].name, ev, detail, &e) && !fc->log_failed++)
+		fprintf(stderr, "%s: shift log: %s\n", fc->c->prog, e.msg);
+}
+
+/* Loads the inventory, keeps the hosts matching pattern, builds the fleet. */
+static int fleet_cli_open(struct fleet_cli *fc, const struct cli_ctx *c,
+			  const struct fleet_flags *fl, const char *pattern, struct err *e)
+{
+	struct fleet_opts o = { 0 };
+
+	memset(fc, 0, sizeof *fc);
+	fc->c = c;
+	fc->accept_keys = fl->accept_keys;
+	if (inventory_load(fl->inventory ? fl->inventory : c->paths->inventory_file, &fc->inv, e))
+		return -1;
+	fc->sub = fc->inv;
+	fc->sub.hosts = calloc(fc->inv.n_hosts ? fc->inv.n_hosts : 1, sizeof *fc->sub.hosts);
+	if (!fc->sub.hosts) {
+		err_set(e, "out of memory");
+		return -1;
+	}
+	fc->sub.n_hosts = 0;
+	for (size_t i = 0; i < fc->inv.n_hosts; i++)
+		if (!pattern || inventory_match(&fc->inv.hosts[i], pattern))
+			fc->sub.hosts[fc->sub.n_hosts++] = fc->inv.hosts[i];
+	if (fc->sub.n_hosts == 0) {
+		err_set(e, "no host in %s matches '%s'", fc->inv.file ? fc->inv.file : "the inventory",
+			pattern ? pattern : "*");
+		return -1;
+	}
+	/* The log is the audit trail; without it, key decisions would go unrecorded. */
+	if (cli_open_store(c->paths, &fc->st, e))
+		return -1;
+	o.known_hosts = fl->known_hosts ? fl->known_hosts : c->paths->known_hosts;
+	o.ssh_config = c->paths->ssh_config;
+	o.max_handshakes = fl->parallel;
+	o.connect_timeout_ms = fl->connect_timeout_s * 1000;
+	o.auth_timeout_ms = fl->connect_timeout_s * 1000;
+	o.command_timeout_ms = fl->timeout_s * 1000;
+	o.output_cap = (size_t)c->cfg->output_cap_kib * 1024;
+	fc->fleet = fleet_new(&o, on_fleet_event, fc, e);
+	if (!fc->fleet)
+		return -1;
+	for (size_t i = 0; i < fc->sub.n_hosts; i++)
+		if (fleet_add(fc->fleet, &fc->sub.hosts[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+static void fleet_cli_close(struct fleet_cli *fc)
+{
+	fleet_free(&fc->fleet);
+	store_close(&fc->st);
+	free(fc->sub.hosts);
+	inventory_free(&fc->inv);
+}
+
+/* Runs the fleet (and monitor, if any) until idle or the deadline. */
+static void run_loop(struct fleet *f, struct monitor *m, int64_t deadline)
+{
+	size_t cap = fleet_count(f) + 1;
+	struct pollfd *fds = calloc(cap, sizeof *fds);
+
+	while (fds && (fleet_busy(f) || (m && monitor_busy(m))) && clock_mono_ms() < deadline) {
+		size_t n = fleet_pollfds(f, fds, cap);
+		int64_t next = fleet_next_deadline(f);
+		int64_t now = clock_mono_ms();
+		int timeout = 1000;
+
+		if (next >= 0)
+			timeout = next <= now ? 0 : (int)(next - now < 1000 ? next - now : 1000);
+		if (poll(fds, n, timeout) < 0 && errno != EINTR)
+			break;
+		fleet_dispatch(f, fds, n);
+	}
+	free(fds);
+}
+
+/*
+ * Connects every host, then applies --accept-keys to hosts waiting on a key, so
+ * a batch of expected fingerprints is accepted before any command runs.
+ */
+static void connect_all(struct fleet_cli *fc, int64_t deadline)
+{
+	struct err e = { { 0 } };
+	int accepted;
+
+	for (size_t i = 0; i < fleet_count(fc->fleet); i++)
+		fleet_connect(fc->fleet, i);
+	run_loop(fc->fleet, NULL, deadline);
+	if (!fc->accept_keys)
+		return;
+	accepted = fleet_accept_keys_from(fc->fleet, fc->accept_keys, &e);
+	if (accepted < 0)
+		fprintf(stderr, "%s: %s\n", fc->c->prog, e.msg);
+	else if (accepted > 0)
+		run_loop(fc->fleet, NULL, deadline);
+}
+
+/* ---- hosts ---- */
+
+static int exit_for(enum monitor_host s)
+{
+	static const int codes[] = {
+		[MON_PENDING] = 1, [MON_OK] = 0, [MON_DEGRADED] = 1, [MON_CRITICAL] = 2,
+		[MON_UNREACHABLE] = 2, [MON_KEY_PROBLEM] = 2, [MON_AUTH_FAILED] = 2,
+		[MON_DISABLED] = 0,
+	};
+
+	return (unsigned)s < sizeof codes / sizeof codes[0] ? codes[s] : 2;
+}
+
+static void print_host_text(struct fleet_cli *fc, struct monitor *m, size_t i)
+{
+	const struct monitor_probe *p = NULL;
+	size_t n = monitor_probes(m, i, &p);
+	struct fleet_status st;
+	enum monitor_host hs = monitor_host_state(m, i);
+
+	fleet_status(fc->fleet, i, &st);
+	printf("%-24s %-11s", st.name, monitor_host_name(hs));
+	if (hs == MON_UNREACHABLE || hs == MON_KEY_PROBLEM || hs == MON_AUTH_FAILED ||
+	    hs == MON_DISABLED) {
+		printf(" %s\n", st.last_error ? st.last_error : fleet_state_name(st.state));
+		return;
+	}
+	if (st.latency_ms >= 0)
+		printf(" %4" PRId64 " ms", st.latency_ms);
+	printf("\n");
+	for (size_t k = 0; k < n; k++) {
+		if (p[k].have)
+			printf("    %-14s %-9s %s\n", p[k].name, probe_state_name(p[k].result.state),
+			       p[k].result.summary);
+		else
+			printf("    %-14s %-9s %s\n", p[k].name, "-",
+			       p[k].error[0] ? p[k].error : "no result");
+	}
+}
+
+static void print_host_json(struct fleet_cli *fc, struct monitor *m, size_t i, int first)
+{
+	const struct monitor_probe *p = NULL;
+	size_t n = monitor_probes(m, i, &p);
+	struct fleet_status st;
+
+	fleet_status(fc->fleet, i, &st);
+	fputs(first ? "\n  {" : ",\n  {", stdout);
+	json_put_key(stdout, "name", 1);
+	json_put_string(stdout, st.name);
+	json_put_key(stdout, "state", 0);
+	json_put_string(stdout, monitor_host_name(monitor_host_state(m, i)));
+	json_put_key(stdout, "session", 0);
+	json_put_string(stdout, fleet_state_name(st.state));
+	json_put_key(stdout, "address", 0);
+	json_put_string(stdout, st.address);
+	json_put_key(stdout, "port", 0);
+	json_put_int(stdout, st.port, 0);
+	json_put_key(stdout, "user", 0);
+	json_put_string(stdout, st.user);
+	json_put_key(stdout, "fingerprint", 0);
+	json_put_string(stdout, st.fingerprint);
+	json_put_key(stdout, "error", 0);
+	json_put_string(stdout, st.last_error);
+	json_put_key(stdout, "latency_ms", 0);
+	json_put_int(stdout, st.latency_ms, st.latency_ms < 0);
+	json_put_key(stdout, "probes", 0);
+	putc('[', stdout);
+	for (size_t k = 0; k < n; k++) {
+		fputs(k ? ",{" : "{", stdout);
+		json_put_key(stdout, "name", 1);
+		json_put_string(stdout, p[k].name);
+		json_put_key(stdout, "state", 0);
+		json_put_string(stdout, p[k].have ? probe_state_name(p[k].result.state) : NULL);
+		json_put_key(stdout, "summary", 0);
+		json_put_string(stdout, p[k].have ? p[k].result.summary : NULL);
+		json_put_key(stdout, "value", 0);
+		if (p[k].have && !isnan(p[k].result.value))
+			printf("%.6g", p[k].result.value);
+		else
+			fputs("null", stdout);
+		json_put_key(stdout, "error", 0);
+		json_put_string(stdout, p[k].error[0] ? p[k].error : NULL);
+		json_put_key(stdout, "metrics", 0);
+		putc('{', stdout);
+		for (size_t j = 0; p[k].have && j < p[k].result.n_metrics; j++) {
+			json_put_key(stdout, p[k].result.metrics[j].label, j == 0);
+			if (isnan(p[k].result.metrics[j].value))
+				fputs("null", stdout);
+			else
+				printf("%.6g", p[k].result.metrics[j].value);
+		}
+		fputs("}}", stdout);
+	}
+	fputs("]}", stdout);
+}
+
+int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
+{
+	struct fleet_flags fl;
+	struct fleet_cli fc;
+	struct monitor *m = NULL;
+	struct err e = { { 0 } };
+	int64_t deadline;
+	int rc = 2;
+	int r;
+
+	fleet_flags_init(c, &fl);
+	r = parse_fleet_flags(c, "hosts", hosts_usage, argc, argv, &fl);
+	if (r)
+		return r > 0 ? 0 : 3;
+	if (optind < argc) {
+		fprintf(stderr, "%s hosts: unexpected argument '%s' (use --filter)\n", c->prog,
+			argv[optind]);
+		return 3;
+	}
+	if (fleet_cli_open(&fc, c, &fl, fl.filter, &e))
+		goto fail;
+	m = monitor_new(fc.fleet, &fc.sub, &e);
+	if (!m)
+		goto fail;
+	deadline = clock_mono_ms() + (int64_t)(fl.connect_timeout_s * 2 + fl.timeout_s) * 1000 + 5000;
+	connect_all(&fc, deadline);
+	monitor_run_now(m, SIZE_MAX);
+	run_loop(fc.fleet, m, deadline);
+	if (monitor_flush(m, fc.st, &e) < 0)
+		fprintf(stderr, "%s hosts: samples not saved: %s\n", c->prog, e.msg);
+	rc = 0;
+	if (fl.json)
+		putc('[', stdout);
+	for (size_t i = 0; i < fleet_count(fc.fleet); i++) {
+		int x = exit_for(monitor_host_state(m, i));
+
+		if (fl.json)
+			print_host_json(&fc, m, i, i == 0);
+		else
+			print_host_text(&fc, m, i);
+		rc = x > rc ? x : rc;
+	}
+	if (fl.json)
+		fputs("\n]\n", stdout);
+	goto out;
+fail:
+	/* Nagios UNKNOWN: opsdeck itself could not tell. */
+	fprintf(stderr, "%s hosts: %s\n", c->prog, e.msg);
+	rc = 3;
+out:
+	monitor_free(&m);
+	fleet_cli_close(&fc);
+	return rc;
+}
+
+/* ---- exec ---- */
+
+struct exec_result {
+	char *out;       /* sanitised output, malloc'd */
+	int exit_status; /* -1: did not run */
+	char *error;     /* why it did not run, malloc'd */
+	bool truncated;
+	bool done;
+};
+
+static void exec_done(void *ud, size_t host, const struct fleet_result *r)
+{
+	struct exec_result *res = &((struct exec_result *)ud)[host];
+
+	res->done = true;
+	res->out = strdup(r->out ? r->out : "");
+	res->exit_status = r->exit_status;
+	res->truncated = r->truncated;
+	if (r->error && r->exit_status < 0)
+		res->error = strdup(r->error);
+}
+
+/* Prints the hosts in group (indices into results) as "a,b,c (n)". */
+static void print_names(struct fleet_cli *fc, const size_t *idx, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		printf("%s%s", k ? "," : "", fc->sub.hosts[idx[k]].name);
+	printf(" (%zu)", n);
+}
+
+/* Groups hosts whose output (and whether they ran) is identical, clush -b style. */
+static void print_grouped(struct fleet_cli *fc, struct exec_result *res, size_t n)
+{
+	size_t *idx = calloc(n ? n : 1, sizeof *idx);
+	bool *used = calloc(n ? n : 1, sizeof *used);
+
+	if (!idx || !used)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		if (used[i] || res[i].error)
+			continue;
+		for (size_t j = i; j < n; j++) {
+			if (used[j] || res[j].error || strcmp(res[i].out, res[j].out) != 0)
+				continue;
+			used[j] = true;
+			idx[g++] = j;
+		}
+		printf("---------------\n");
+		print_names(fc, idx, g);
+		printf("\n---------------\n%s", res[i].out);
+		if (res[i].out[0] && res[i].out[strlen(res[i].out) - 1] != '\n')
+			putchar('\n');
+		if (res[i].truncated)
+			printf("[output cut at the capture limit]\n");
+	}
+out:
+	free(idx);
+	free(used);
+}
+
+/* The exit summary: hosts grouped by exit status, then by why they did not run. */
+static int print_summary(struct fleet_cli *fc, struct exec_result *res, size_t n)
+{
+	size_t *idx = calloc(n ? n : 1, sizeof *idx);
+	bool *used = calloc(n ? n : 1, sizeof *used);
+	int rc = 0;
+
+	if (!idx || !used) {
+		rc = 2;
+		goto out;
+	}
+	printf("===============\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		if (used[i])
+			continue;
+		for (size_t j = i; j < n; j++) {
+			bool same = res[i].error ? (res[j].error && !strcmp(res[i].error, res[j].error)) :
+						   (!res[j].error && res[j].exit_status == res[i].exit_status);
+
+			if (!used[j] && same) {
+				used[j] = true;
+				idx[g++] = j;
+			}
+		}
+		if (res[i].error)
+			printf("failed: %s: ", res[i].error);
+		else
+			printf("exit %d: ", res[i].exit_status);
+		print_names(fc, idx, g);
+		putchar('\n');
+		if (res[i].error)
+			rc = 2;
+		else if (res[i].exit_status != 0 && rc < 1)
+			rc = 1;
+	}
+out:
+	free(idx);
+	free(used);
+	return rc;
+}
+
+/* The command line after "--", joined with spaces (as ssh does). malloc'd. */
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s = NULL;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (int i = 0; s && i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static void log_exec(struct fleet_cli *fc, const char *command, struct exec_result *res, size_t n)
+{
+	struct shiftlog_new ln = { .category = "action", .severity = "notice" };
+	struct err e = { { 0 } };
+	char text[1024];
+	size_t ok = 0, failed = 0, nonzero = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].error)
+			failed++;
+		else if (res[i].exit_status == 0)
+			ok++;
+		else
+			nonzero++;
+	}
+	snprintf(text, sizeof text, "exec on %zu host%s: %.600s (exit 0: %zu, non-zero: %zu, "
+		 "did not run: %zu)", n, n == 1 ? "" : "s", command, ok, nonzero, failed);
+	ln.text = text;
+	ln.host = n == 1 ? fc->sub.hosts[0].name : NULL;
+	if (shiftlog_append(fc->st, &ln, NULL, &e))
+		fprintf(stderr, "%s exec: shift log: %s\n", fc->c->prog, e.msg);
+}
+
+int cli_exec(const struct cli_ctx *c, int argc, char **argv)
+{
+	struct fleet_flags fl;
+	struct fleet_cli fc;
+	struct exec_result *res = NULL;
+	struct err e = { { 0 } };
+	const char *pattern = NULL;
+	char *command = NULL;
+	int64_t deadline;
+	int rc = 2;
+	int r;
+
+	memset(&fc, 0, sizeof fc);
+	fleet_flags_init(c, &fl);
+	r = parse_fleet_flags(c, "exec", exec_usage, argc, argv, &fl);
+	if (r)
+		return r > 0 ? 0 : 2;
+	/* getopt stopped at PATTERN ("+"); flags may also follow it, before "--". */
+	if (optind < argc)
+		pattern = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") != 0) {
+		int base = optind - 1;
+
+		r = parse_fleet_flags(c, "exec", exec_usage, argc - base, argv + base, &fl);
+		if (r)
+			return r > 0 ? 0 : 2;
+		optind += base;
+	}
+	if (!pattern || optind >= argc || strcmp(argv[optind], "--") != 0 || optind + 1 >= argc) {
+		fprintf(stderr, "usage: %s %s", c->prog, exec_usage);
+		return 2;
+	}
+	command = join_args(argc - optind - 1, argv + optind + 1);
+	if (!command) {
+		err_set(&e, "out of memory");
+		goto fail;
+	}
+	if (fleet_cli_open(&fc, c, &fl, pattern, &e))
+		goto fail;
+	res = calloc(fc.sub.n_hosts, sizeof *res);
+	if (!res) {
+		err_set(&e, "out of memory");
+		goto fail;
+	}
+	deadline = clock_mono_ms() + (int64_t)(fl.connect_timeout_s * 2 + fl.timeout_s) * 1000 + 5000;
+	if (fl.accept_keys)
+		connect_all(&fc, deadline);
+	for (size_t i = 0; i < fc.sub.n_hosts; i++)
+		if (fleet_run(fc.fleet, i, command, fl.timeout_s * 1000, exec_done, res, &e))
+			goto fail;
+	run_loop(fc.fleet, NULL, deadline);
+	for (size_t i = 0; i < fc.sub.n_hosts; i++)
+		if (!res[i].done && !res[i].error)
+			res[i].error = strdup("no answer before the deadline");
+	print_grouped(&fc, res, fc.sub.n_hosts);
+	rc = print_summary(&fc, res, fc.sub.n_hosts);
+	log_exec(&fc, command, res, fc.sub.n_hosts);
+	goto out;
+fail:
+	fprintf(stderr, "%s exec: %s\n", c->prog, e.msg);
+	rc = 2;
+out:
+	/* Unfinished commands are failed by fleet_free, which still writes into res. */
+	fleet_free(&fc.fleet);
+	for (size_t i = 0; res && i < fc.sub.n_hosts; i++) {
+		free(res[i].out);
+		free(res[i].error);
+	}
+	free(res);
+	free(command);
+	fleet_cli_close(&fc);
+	return rc;
+}
