@@ -502,6 +502,16 @@ static void step_auth(struct fleet *f, struct host *h)
 
 /* ---- running commands on an open session ---- */
 
+/*
+ * True when libssh has seen the connection end. It then closes the socket itself,
+ * so such a session must be noticed here: it no longer has an fd to poll.
+ */
+static bool session_dead(const struct host *h)
+{
+	return !h->s || !ssh_is_connected(h->s) || ssh_get_fd(h->s) == SSH_INVALID_SOCKET ||
+	       (ssh_get_status(h->s) & (SSH_CLOSED | SSH_CLOSED_ERROR));
+}
+
 /* Reads everything libssh has for the head command; finishes it at end of stream. */
 static void read_cmd(struct fleet *f, struct host *h, struct cmd *c)
 {
@@ -528,11 +538,24 @@ static void read_cmd(struct fleet *f, struct host *h, struct cmd *c)
 		if (!got)
 			break;
 	}
-	/* exit-status comes before EOF and close, so EOF with a status is the end. */
-	if (ssh_channel_is_eof(c->ch) && (c->got_status || c->signal[0] ||
-					   ssh_channel_is_closed(c->ch)))
-		pop_cmd(f, h, NULL);
-	else if (ssh_channel_is_closed(c->ch))
+	/*
+	 * After EOF, libssh's reads return early without reading the socket, so the
+	 * exit-status and close that follow would sit unread (and poll would keep
+	 * saying "readable"). ssh_channel_get_exit_status processes what is there
+	 * without waiting on a non-blocking session; the callback records the status,
+	 * and a session error shows in ssh_is_connected.
+	 */
+	if (ssh_channel_is_eof(c->ch) && !c->got_status && !c->signal[0])
+		(void)ssh_channel_get_exit_status(c->ch); /* -1 means "not yet" as well as error */
+	if (session_dead(h)) {
+		char why[300];
+
+		snprintf(why, sizeof why, "connection lost: %s", ssh_get_error(h->s));
+		host_down(f, h, why);
+		return;
+	}
+	if ((ssh_channel_is_eof(c->ch) && (c->got_status || c->signal[0])) ||
+	    ssh_channel_is_closed(c->ch))
 		pop_cmd(f, h, NULL);
 }
 
@@ -634,6 +657,10 @@ static void step_host(struct fleet *f, struct host *h, short revents)
 			step_cmd(f, h);
 		return;
 	case FLEET_UP:
+		if (session_dead(h)) {
+			host_down(f, h, "connection closed by the host");
+			return;
+		}
 		if (h->cmds && h->cmds->phase != CMD_QUEUED && now >= h->cmds->deadline_mono) {
 			snprintf(why, sizeof why, "timed out after %d ms", h->cmds->timeout_ms);
 			pop_cmd(f, h, why);
@@ -642,6 +669,8 @@ static void step_host(struct fleet *f, struct host *h, short revents)
 			step_cmd(f, h);
 		else if (revents)
 			check_idle(f, h, revents);
+		if (h->state == FLEET_UP && session_dead(h))
+			host_down(f, h, "connection closed by the host");
 		return;
 	case FLEET_IDLE:
 		if (h->cmds && !h->waiting_slot)
@@ -1046,7 +1075,8 @@ void fleet_dispatch(struct fleet *f, const struct pollfd *fds, size_t n)
 		/* Handshakes move on fd events only; stepping them here too would make
 		 * every dispatch cost O(hosts connecting). */
 		bool shaking = h->state == FLEET_CONNECTING || h->state == FLEET_AUTH;
-		bool due = (h->deadline_mono && now >= h->deadline_mono) ||
+		bool due = (h->state == FLEET_UP && session_dead(h)) ||
+			   (h->deadline_mono && now >= h->deadline_mono) ||
 			   (h->next_retry_mono && now >= h->next_retry_mono) ||
 			   (h->cmds && !shaking && !h->waiting_slot &&
 			    (h->state != FLEET_UP || h->cmds->phase == CMD_QUEUED ||

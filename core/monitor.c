@@ -190,13 +190,9 @@ static void probe_done(void *ud, size_t host, const struct fleet_result *fr)
 	memset(&r, 0, sizeof r);
 	if (p->custom) {
 		probe_parse_nagios(fr->out, fr->out_len, fr->exit_status, &r);
-		/* Thresholds set in opsdeck apply to the first perfdata value. */
-		if (r.n_metrics && !isnan(p->limits.crit) && r.metrics[0].value >= p->limits.crit)
-			r.state = probe_worst(r.state, PROBE_CRITICAL);
-		else if (r.n_metrics && !isnan(p->limits.warn) && r.metrics[0].value >= p->limits.warn)
-			r.state = probe_worst(r.state, PROBE_WARNING);
-		if (r.n_metrics && isnan(r.value))
-			r.value = r.metrics[0].value;
+		/* Thresholds set in opsdeck apply to the first perfdata value (r.value). */
+		if (!isnan(r.value))
+			r.state = probe_worst(r.state, probe_classify(r.value, &p->limits));
 	} else {
 		p->def->parse(fr->out, fr->out_len, fr->exit_status, &p->limits, &r);
 	}

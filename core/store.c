@@ -75,6 +75,30 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER log_no_delete BEFORE DELETE ON log_entries BEGIN"
 	"  SELECT RAISE(ABORT, 'the shift log is append-only: entries cannot be deleted');"
 	"END;",
+	/* 2: probe samples (state: Nagios code; value NULL when none) and their hourly
+	 * roll-up (hour: UTC ms at the hour's start; nv: samples that had a value, the
+	 * weight of vavg when rows merge). samples_ts serves the retention sweep. */
+	"CREATE TABLE samples ("
+	"  id INTEGER PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  probe TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  value REAL,"
+	"  summary TEXT);"
+	"CREATE INDEX samples_host_probe_ts ON samples(host, probe, ts);"
+	"CREATE INDEX samples_ts ON samples(ts);"
+	"CREATE TABLE samples_hourly ("
+	"  host TEXT NOT NULL,"
+	"  probe TEXT NOT NULL,"
+	"  hour INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  nv INTEGER NOT NULL DEFAULT 0,"
+	"  vmin REAL,"
+	"  vmax REAL,"
+	"  vavg REAL,"
+	"  worst INTEGER NOT NULL,"
+	"  PRIMARY KEY (host, probe, hour)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

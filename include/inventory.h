@@ -114,7 +114,9 @@ struct inventory {
 /*
  * Loads path (opsdeck or Ansible YAML; detected from the top-level keys).
  * Returns 0 and fills inv (free with inventory_free), or -1 with
- * e = "file:line:col: message". Duplicate host names are an error.
+ * e = "file:line:col: message". Duplicate host names are an error in opsdeck
+ * files; in Ansible ones a host listed in several groups is one host. An empty
+ * file is an empty inventory. On failure inv is left empty (freeing it is harmless).
  */
 int inventory_load(const char *path, struct inventory *inv, struct err *e);
 

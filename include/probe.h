@@ -52,7 +52,9 @@ struct probe_def {
 	int timeout_s;        /* default timeout */
 	double warn, crit;    /* default thresholds on the main figure */
 	const char *unit;     /* of the main figure, for display ("%", "/cpu", "") */
-	/* Parses a finished run. out is the (sanitised) output, exit_status the command's. */
+	/* Parses a finished run. out is the (sanitised) output, exit_status the command's.
+	 * lim may be NULL and NAN fields fall back to warn/crit above. Always returns 0:
+	 * output it cannot read gives UNKNOWN with the reason in the summary. */
 	int (*parse)(const char *out, size_t len, int exit_status, const struct probe_limits *lim,
 		     struct probe_result *r);
 };
@@ -77,11 +79,33 @@ int probe_parse_nagios(const char *out, size_t len, int exit_status, struct prob
 /*
  * Parses one perfdata string ("a=1;2;3 'b c'=4%") into up to max metrics.
  * Returns the number parsed.
+ *
+ * Items are blank-separated 'label'=value[UOM];warn;crit;min;max. Labels may be
+ * quoted ('' inside is a quote); value "U" (undetermined) gives NAN; any unit is
+ * kept as text (see probe_uom_known). warn and crit are Nagios ranges and keep one
+ * number: the range's end when it has one, else its start ("10" -> 10,
+ * "10:20" -> 20, "@10:20" -> 20, "~:5" -> 5, "10:" -> 10, "~:" -> NAN); empty
+ * fields give NAN, fields past max are ignored. An item with an unparsable field
+ * is skipped whole. Numbers are read without the locale ("0,5" is taken as 0.5).
  */
 size_t probe_parse_perfdata(const char *s, struct probe_metric *m, size_t max);
 
+/* True for the units of the plugin guidelines: s ms us % B KB MB GB TB c. */
+bool probe_uom_known(const char *uom);
+
+/*
+ * The state of a main figure against limits: >= crit CRITICAL, else >= warn
+ * WARNING, else OK; a NAN limit is not checked, a NAN value is OK. When both are
+ * set and warn > crit, low values are bad instead (<= crit CRITICAL, <= warn
+ * WARNING), for figures such as free space. Callers apply it to custom probes
+ * with probe_worst(exit state, probe_classify(r->value, &lim)).
+ */
+enum probe_state probe_classify(double value, const struct probe_limits *lim);
+
 /* The limits for probe on host: inventory thresholds (group-specific ones win),
- * else the probe's defaults. */
+ * else the probe's defaults. Field by field: among equals a later entry's warn or
+ * crit replaces an earlier one's only when set. A custom probe's own warn/crit
+ * are its defaults. inv and h may be NULL. */
 struct probe_limits probe_limits_for(const struct inventory *inv, const struct inventory_host *h,
 				     const char *probe);
 
@@ -104,14 +128,18 @@ struct probe_point {
 
 /*
  * Fills up to max points of host/probe since since_ms, oldest first: raw samples
- * where kept, hourly averages (worst state) before that. Returns the count or -1.
+ * where kept, hourly averages (worst state) before that. An hourly point's ts_ms
+ * is the start of its UTC hour. With more than max points, the newest max are
+ * returned. Returns the count or -1.
  */
 int probe_history(struct store *st, const char *host, const char *probe, int64_t since_ms,
 		  struct probe_point *pts, size_t max, struct err *e);
 
 /*
  * Rolls raw samples older than raw_keep_ms into hourly rows and deletes them;
- * deletes hourly rows older than hourly_keep_ms. Returns rows removed, or -1.
+ * deletes hourly rows older than hourly_keep_ms (whole hour before the cut-off;
+ * hourly_keep_ms <= 0 keeps them forever). One transaction (the caller's if
+ * open); running it twice changes nothing. Returns rows removed, or -1.
  */
 int64_t probe_prune(struct store *st, int64_t now_ms, int64_t raw_keep_ms, int64_t hourly_keep_ms,
 		    struct err *e);
