@@ -544,6 +544,47 @@ static void test_handshakes_are_bounded(void **state)
 	got_free(&g);
 }
 
+static void test_ssh_config_precedence(void **state)
+{
+	struct got g = { 0 };
+	char *cfg = tu_join(fx_dir, "ssh_config_test");
+	struct fleet_opts o = { .known_hosts = fx_known, .ssh_config = cfg };
+	struct err e = { { 0 } };
+	struct fleet *f = NULL;
+	FILE *out = fopen(cfg, "w");
+	/* alias-a: everything from ssh config. alias-b: config says port 1, inventory wins. */
+	struct inventory_host a = { .name = "alias-a" };
+	struct inventory_host b = { .name = "alias-b", .port = fx_hosts[1].port };
+	struct fleet_status st;
+
+	(void)state;
+	assert_non_null(out);
+	fprintf(out, "Host alias-a\n  HostName %s\n  Port %d\n  IdentityFile %s\n\n"
+		     "Host alias-b\n  HostName %s\n  Port 1\n  IdentityFile %s\n",
+		fx_hosts[0].addr, fx_hosts[0].port, fx_identity, fx_hosts[1].addr, fx_identity);
+	fclose(out);
+	f = fleet_new(&o, on_event, &g, &e);
+	assert_non_null(f);
+	assert_int_equal(fleet_add(f, &a, &e), 0);
+	assert_int_equal(fleet_add(f, &b, &e), 1);
+	assert_int_equal(fleet_run(f, 0, "echo a", 0, on_done, &g, &e), 0);
+	assert_int_equal(fleet_run(f, 1, "echo b", 0, on_done, &g, &e), 0);
+	assert_true(run_until(f, idle, NULL, 15000));
+	assert_int_equal(g.n, 2);
+	for (int i = 0; i < 2; i++)
+		if (g.error[i])
+			fail_msg("host %zu: %s", g.host[i], g.error[i]);
+	fleet_status(f, 0, &st);
+	assert_string_equal(st.address, fx_hosts[0].addr);
+	assert_int_equal(st.port, fx_hosts[0].port);
+	fleet_status(f, 1, &st);
+	assert_string_equal(st.address, fx_hosts[1].addr);
+	assert_int_equal(st.port, fx_hosts[1].port);
+	fleet_free(&f);
+	got_free(&g);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key_reject_then_accept),
 		cmocka_unit_test(test_wrong_client_key_is_auth_failed),
 		cmocka_unit_test(test_handshakes_are_bounded),
+		cmocka_unit_test(test_ssh_config_precedence),
 		cmocka_unit_test(test_silent_listener_costs_only_its_row),
 		cmocka_unit_test(test_killed_mid_session_then_back),
 		cmocka_unit_test(test_changed_key_refused),
