@@ -1,6 +1,6 @@
 /*
  * cli: the command-line subcommands (one table in main.c, one file per family).
- * Each takes the arguments after its name and returns the process exit code.
+ * Each gets argv[0] = its own name (as getopt expects) and returns the exit code.
  */
 #ifndef OPSDECK_CLI_H
 #define OPSDECK_CLI_H

@@ -99,7 +99,7 @@ static int parse_fleet_flags(const struct cli_ctx *c, const char *cmd, const cha
 
 	optind = 0; /* reset glibc's scan state (main stopped at the command) */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:", fleet_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", fleet_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_INVENTORY: fl->inventory = optarg; break;
 		case OPT_KNOWN_HOSTS: fl->known_hosts = optarg; break;
@@ -542,29 +542,28 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 	char *command = NULL;
 	int64_t deadline;
 	int rc = 2;
+	int dd = -1;
 	int r;
 
 	memset(&fc, 0, sizeof fc);
 	fleet_flags_init(c, &fl);
-	r = parse_fleet_flags(c, "exec", exec_usage, argc, argv, &fl);
-	if (r)
-		return r > 0 ? 0 : 2;
-	/* getopt stopped at PATTERN ("+"); flags may also follow it, before "--". */
-	if (optind < argc)
-		pattern = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") != 0) {
-		int base = optind - 1;
-
-		r = parse_fleet_flags(c, "exec", exec_usage, argc - base, argv + base, &fl);
-		if (r)
-			return r > 0 ? 0 : 2;
-		optind += base;
-	}
-	if (!pattern || optind >= argc || strcmp(argv[optind], "--") != 0 || optind + 1 >= argc) {
+	/* Flags and PATTERN come before "--", in any order; the command after it. */
+	for (int i = 1; i < argc && dd < 0; i++)
+		if (strcmp(argv[i], "--") == 0)
+			dd = i;
+	if (dd < 0 || dd == argc - 1) {
 		fprintf(stderr, "usage: %s %s", c->prog, exec_usage);
 		return 2;
 	}
-	command = join_args(argc - optind - 1, argv + optind + 1);
+	r = parse_fleet_flags(c, "exec", exec_usage, dd, argv, &fl);
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (dd - optind != 1) {
+		fprintf(stderr, "usage: %s %s", c->prog, exec_usage);
+		return 2;
+	}
+	pattern = argv[optind];
+	command = join_args(argc - dd - 1, argv + dd + 1);
 	if (!command) {
 		err_set(&e, "out of memory");
 		goto fail;

@@ -365,6 +365,9 @@ int cli_log(const struct cli_ctx *c, int argc, char **argv)
 	int rc = 2;
 	int r;
 
+	/* argv[0] is "log"; from here on the verb plays that part for getopt. */
+	argc--;
+	argv++;
 	if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
 		log_usage(argc < 1 ? stderr : stdout, c->prog);
 		return argc < 1 ? 2 : 0;

@@ -29,13 +29,13 @@ int cli_paths(const struct cli_ctx *c, int argc, char **argv)
 		{ "known-hosts", p->known_hosts, "read+write (accepted host keys)" },
 	};
 
-	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: %s paths\nPrints every file and folder opsdeck reads or writes.\n",
 		       c->prog);
 		return 0;
 	}
-	if (argc > 0) {
-		fprintf(stderr, "%s paths: unexpected argument '%s'\n", c->prog, argv[0]);
+	if (argc > 1) {
+		fprintf(stderr, "%s paths: unexpected argument '%s'\n", c->prog, argv[1]);
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

@@ -29,7 +29,7 @@ int cli_shift(const struct cli_ctx *c, int argc, char **argv)
 {
 	struct store *st = NULL;
 	struct err e = { { 0 } };
-	const char *verb = argc > 0 ? argv[0] : NULL;
+	const char *verb = argc > 1 ? argv[1] : NULL; /* argv[0] is "shift" */
 	int64_t id = 0;
 	int rc = 1;
 
@@ -42,8 +42,8 @@ int cli_shift(const struct cli_ctx *c, int argc, char **argv)
 			c->prog, c->prog, c->prog, c->prog);
 		return verb ? 0 : 2;
 	}
-	if (argc > 1) {
-		fprintf(stderr, "%s shift %s: unexpected argument '%s'\n", c->prog, verb, argv[1]);
+	if (argc > 2) {
+		fprintf(stderr, "%s shift %s: unexpected argument '%s'\n", c->prog, verb, argv[2]);
 		return 2;
 	}
 	if (strcmp(verb, "start") && strcmp(verb, "handover") && strcmp(verb, "end") &&

@@ -94,10 +94,9 @@ int main(int argc, char **argv)
 		const struct cli_ctx ctx = { .paths = &paths, .cfg = &cfg, .prog = prog };
 
 		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-			if (strcmp(argv[optind], commands[i].name) == 0) {
-				optind++;
+			/* Each command gets argv[0] = its own name, as getopt expects. */
+			if (strcmp(argv[optind], commands[i].name) == 0)
 				return commands[i].run(&ctx, argc - optind, argv + optind);
-			}
 		}
 		fprintf(stderr, "%s: unknown command '%s' (see %s --help)\n", prog, argv[optind], prog);
 		return 2;
