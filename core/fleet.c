@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "fleet.h"
+#include "netconn.h"
 #include "paths.h"
 #include "text.h"
 
@@ -48,6 +49,7 @@ struct host {
 	int port;
 	enum fleet_state state;
 	ssh_session s;
+	struct netconn *nc;     /* resolving and TCP connecting, before libssh takes the socket */
 	bool handshaking;       /* counts against max_handshakes */
 	bool waiting_slot;      /* wants to connect, no handshake slot free yet */
 	bool idle_data;         /* an idle session has unread data: stop polling it */
@@ -244,6 +246,7 @@ static void cmd_keep(struct fleet *f, struct cmd *c, const char *data, size_t n)
 
 static void close_session(struct fleet *f, struct host *h)
 {
+	netconn_free(&h->nc);
 	if (h->handshaking) {
 		h->handshaking = false;
 		f->handshakes--;
@@ -358,9 +361,12 @@ fail:
 
 static void step_connect(struct fleet *f, struct host *h);
 
+static void step_tcp(struct fleet *f, struct host *h);
+
 static void start_connect(struct fleet *f, struct host *h)
 {
 	char why[512];
+	struct err e = { { 0 } };
 
 	h->waiting_slot = false;
 	h->next_retry_mono = 0;
@@ -368,11 +374,43 @@ static void start_connect(struct fleet *f, struct host *h)
 		host_down(f, h, why);
 		return;
 	}
+	/* Resolve and connect ourselves: libssh's connect would block in getaddrinfo. */
+	h->nc = netconn_start(h->eff_address ? h->eff_address : h->name,
+			      h->eff_port ? h->eff_port : 22, &e);
+	if (!h->nc) {
+		host_down(f, h, e.msg);
+		return;
+	}
 	h->handshaking = true;
 	f->handshakes++;
 	h->deadline_mono = clock_mono_ms() + f->o.connect_timeout_ms;
 	set_state(f, h, FLEET_CONNECTING);
-	/* Starts the TCP connect; from here on the host moves only when its fd is ready. */
+	step_tcp(f, h);
+}
+
+/* The TCP part of connecting; once connected, libssh gets the socket. */
+static void step_tcp(struct fleet *f, struct host *h)
+{
+	struct err e = { { 0 } };
+	int fd;
+
+	switch (netconn_step(h->nc, &e)) {
+	case NETCONN_PENDING:
+		return;
+	case NETCONN_FAILED:
+		host_down(f, h, e.msg);
+		return;
+	case NETCONN_CONNECTED:
+		break;
+	}
+	fd = netconn_take_fd(h->nc);
+	netconn_free(&h->nc);
+	/* From here libssh owns the socket and closes it with the session. */
+	if (ssh_options_set(h->s, SSH_OPTIONS_FD, &fd) != SSH_OK) {
+		close(fd);
+		host_down(f, h, "ssh: cannot take the connected socket");
+		return;
+	}
 	step_connect(f, h);
 }
 
@@ -649,7 +687,9 @@ static void step_host(struct fleet *f, struct host *h, short revents)
 			host_down(f, h, why);
 			return;
 		}
-		if (h->state == FLEET_CONNECTING)
+		if (h->state == FLEET_CONNECTING && h->nc)
+			step_tcp(f, h);
+		else if (h->state == FLEET_CONNECTING)
 			step_connect(f, h);
 		if (h->state == FLEET_AUTH)
 			step_auth(f, h);
@@ -1037,6 +1077,16 @@ size_t fleet_pollfds(struct fleet *f, struct pollfd *fds, size_t max)
 		int want;
 		short ev = 0;
 
+		if (h->nc) {
+			/* Connecting our own socket: writable means connected (or refused). */
+			if (netconn_fd(h->nc) < 0)
+				continue; /* still resolving: a timer looks at it */
+			fds[n].fd = netconn_fd(h->nc);
+			fds[n].events = POLLOUT;
+			fds[n].revents = 0;
+			f->poll_map[n++] = i;
+			continue;
+		}
 		if (!h->s || (h->state == FLEET_UP && !h->cmds && h->idle_data))
 			continue;
 		fd = ssh_get_fd(h->s);
@@ -1067,7 +1117,9 @@ void fleet_dispatch(struct fleet *f, const struct pollfd *fds, size_t n)
 	for (size_t k = 0; k < n && k < f->poll_n; k++) {
 		struct host *h = &f->hosts[f->poll_map[k]];
 
-		if (fds[k].revents && h->s && ssh_get_fd(h->s) == fds[k].fd)
+		/* The fd may have changed hands (netconn to libssh) or closed since
+		 * fleet_pollfds; step_host looks at the host's state, not the fd. */
+		if (fds[k].revents && (h->nc || h->s))
 			step_host(f, h, fds[k].revents);
 	}
 	for (size_t i = 0; i < f->n; i++) {
@@ -1076,6 +1128,7 @@ void fleet_dispatch(struct fleet *f, const struct pollfd *fds, size_t n)
 		 * every dispatch cost O(hosts connecting). */
 		bool shaking = h->state == FLEET_CONNECTING || h->state == FLEET_AUTH;
 		bool due = (h->state == FLEET_UP && session_dead(h)) ||
+			   (h->nc && netconn_resolving(h->nc)) ||
 			   (h->deadline_mono && now >= h->deadline_mono) ||
 			   (h->next_retry_mono && now >= h->next_retry_mono) ||
 			   (h->cmds && !shaking && !h->waiting_slot &&
@@ -1098,6 +1151,12 @@ int64_t fleet_next_deadline(const struct fleet *f)
 		int64_t t[3] = { h->deadline_mono, h->next_retry_mono,
 				 h->cmds && h->cmds->phase != CMD_QUEUED ? h->cmds->deadline_mono : 0 };
 
+		if (h->nc && netconn_resolving(h->nc)) {
+			int64_t soon = clock_mono_ms() + NETCONN_POLL_MS;
+
+			if (best < 0 || soon < best)
+				best = soon;
+		}
 		/* Work that can start now (queued on a connected host, failures to deliver). */
 		if (h->cmds && !h->waiting_slot &&
 		    (h->state != FLEET_UP || h->cmds->phase == CMD_QUEUED) &&

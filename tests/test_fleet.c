@@ -585,6 +585,40 @@ static void test_ssh_config_precedence(void **state)
 	free(cfg);
 }
 
+static void test_names_resolve_without_blocking(void **state)
+{
+	struct got g = { 0 };
+	struct fleet_opts o = { .known_hosts = fx_known, .ssh_config = "", .connect_timeout_ms = 3000 };
+	struct err e = { { 0 } };
+	struct fleet *f = fleet_new(&o, on_event, &g, &e);
+	/* .invalid never resolves (RFC 6761); port 1 on localhost refuses. */
+	struct inventory_host bad_name = { .name = "opsdeck-test.invalid", .port = 22 };
+	struct inventory_host refused = { .name = "localhost", .port = 1 };
+	struct inventory_host good = { .name = fx_hosts[0].name, .address = fx_hosts[0].addr,
+				       .port = fx_hosts[0].port, .identity_file = fx_identity };
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fleet_add(f, &bad_name, &e), 0);
+	assert_int_equal(fleet_add(f, &refused, &e), 1);
+	assert_int_equal(fleet_add(f, &good, &e), 2);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(fleet_run(f, i, "echo ok", 0, on_done, &g, &e), 0);
+	assert_true(run_until(f, idle, NULL, 10000));
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++) {
+		if (g.host[i] == 2)
+			assert_string_equal(g.out[i], "ok\n");
+		else if (g.host[i] == 1)
+			assert_non_null(strstr(g.error[i], "Connection refused"));
+		else /* no answer from DNS, or a fast NXDOMAIN: either way only this row waits */
+			assert_true(strstr(g.error[i], "resolve opsdeck-test.invalid") ||
+				    strstr(g.error[i], "connect timed out"));
+	}
+	fleet_free(&f);
+	got_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_client_key_is_auth_failed),
 		cmocka_unit_test(test_handshakes_are_bounded),
 		cmocka_unit_test(test_ssh_config_precedence),
+		cmocka_unit_test(test_names_resolve_without_blocking),
 		cmocka_unit_test(test_silent_listener_costs_only_its_row),
 		cmocka_unit_test(test_killed_mid_session_then_back),
 		cmocka_unit_test(test_changed_key_refused),
