@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
@@ -79,7 +80,24 @@ struct fleet {
 	size_t *poll_map; /* fds index -> host index, from the last fleet_pollfds */
 	size_t poll_cap, poll_n;
 	unsigned rng;
+	size_t resume;     /* host index the next dispatch starts from (budgeted dispatch) */
+	bool backlog;      /* the last dispatch stopped with work left */
+	int64_t budget_end_us; /* 0: no budget for the dispatch under way */
 };
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* True when the dispatch under way has used its time budget. */
+static bool out_of_budget(const struct fleet *f)
+{
+	return f->budget_end_us && mono_us() >= f->budget_end_us;
+}
 
 static const char *const state_names[] = {
 	[FLEET_IDLE] = "idle",
@@ -733,12 +751,18 @@ static void step_host(struct fleet *f, struct host *h, short revents)
 	}
 }
 
-/* Starts waiting connects while handshake slots are free, in host order. */
+/* Starts waiting connects while handshake slots are free (and budget lasts). */
 static void fill_slots(struct fleet *f)
 {
-	for (size_t i = 0; i < f->n && f->handshakes < f->o.max_handshakes; i++)
-		if (f->hosts[i].waiting_slot)
-			start_connect(f, &f->hosts[i]);
+	for (size_t i = 0; i < f->n && f->handshakes < f->o.max_handshakes; i++) {
+		if (!f->hosts[i].waiting_slot)
+			continue;
+		if (out_of_budget(f)) {
+			f->backlog = true;
+			return;
+		}
+		start_connect(f, &f->hosts[i]);
+	}
 }
 
 /* ---- public API ---- */
@@ -1110,41 +1134,78 @@ size_t fleet_pollfds(struct fleet *f, struct pollfd *fds, size_t max)
 	return n;
 }
 
+/* Is host h due for a timer step now? */
+static bool host_due(const struct host *h, int64_t now)
+{
+	/* Handshakes move on fd events only; stepping them here too would make
+	 * every dispatch cost O(hosts connecting). */
+	bool shaking = h->state == FLEET_CONNECTING || h->state == FLEET_AUTH;
+
+	return (h->state == FLEET_UP && session_dead(h)) ||
+	       (h->nc && netconn_resolving(h->nc)) ||
+	       (h->deadline_mono && now >= h->deadline_mono) ||
+	       (h->next_retry_mono && now >= h->next_retry_mono) ||
+	       (h->cmds && !shaking && !h->waiting_slot &&
+		(h->state != FLEET_UP || h->cmds->phase == CMD_QUEUED ||
+		 now >= h->cmds->deadline_mono));
+}
+
+/*
+ * Hosts are visited in a ring starting at f->resume, fds first then timers. When
+ * the budget runs out, the next call starts from the first host not visited; a
+ * skipped host's fd is still readable, so the next poll reports it again.
+ */
 void fleet_dispatch(struct fleet *f, const struct pollfd *fds, size_t n)
 {
 	int64_t now = clock_mono_ms();
+	size_t start = f->n ? f->resume % f->n : 0;
 
-	for (size_t k = 0; k < n && k < f->poll_n; k++) {
-		struct host *h = &f->hosts[f->poll_map[k]];
+	f->backlog = false;
+	f->budget_end_us = f->o.dispatch_budget_us ? mono_us() + f->o.dispatch_budget_us : 0;
+	/* fds are in host order (fleet_pollfds); two passes make the ring. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < n && k < f->poll_n; k++) {
+			size_t i = f->poll_map[k];
+			struct host *h = &f->hosts[i];
 
-		/* The fd may have changed hands (netconn to libssh) or closed since
-		 * fleet_pollfds; step_host looks at the host's state, not the fd. */
-		if (fds[k].revents && (h->nc || h->s))
+			if ((pass == 0) != (i >= start) || !fds[k].revents || (!h->nc && !h->s))
+				continue;
+			if (out_of_budget(f)) {
+				f->resume = i;
+				f->backlog = true;
+				goto out;
+			}
+			/* The fd may have changed hands (netconn to libssh) or closed since
+			 * fleet_pollfds; step_host looks at the host's state, not the fd. */
 			step_host(f, h, fds[k].revents);
+		}
 	}
-	for (size_t i = 0; i < f->n; i++) {
-		struct host *h = &f->hosts[i];
-		/* Handshakes move on fd events only; stepping them here too would make
-		 * every dispatch cost O(hosts connecting). */
-		bool shaking = h->state == FLEET_CONNECTING || h->state == FLEET_AUTH;
-		bool due = (h->state == FLEET_UP && session_dead(h)) ||
-			   (h->nc && netconn_resolving(h->nc)) ||
-			   (h->deadline_mono && now >= h->deadline_mono) ||
-			   (h->next_retry_mono && now >= h->next_retry_mono) ||
-			   (h->cmds && !shaking && !h->waiting_slot &&
-			    (h->state != FLEET_UP || h->cmds->phase == CMD_QUEUED ||
-			     now >= h->cmds->deadline_mono));
+	for (size_t j = 0; j < f->n; j++) {
+		size_t i = (start + j) % f->n;
 
-		if (due)
-			step_host(f, h, 0);
+		if (!host_due(&f->hosts[i], now))
+			continue;
+		if (out_of_budget(f)) {
+			f->resume = i;
+			f->backlog = true;
+			goto out;
+		}
+		step_host(f, &f->hosts[i], 0);
 	}
 	fill_slots(f);
+	if (!f->backlog)
+		f->resume = 0;
+out:
+	f->budget_end_us = 0;
 	f->poll_n = 0;
 }
 
 int64_t fleet_next_deadline(const struct fleet *f)
 {
 	int64_t best = -1;
+
+	if (f->backlog)
+		return clock_mono_ms();
 
 	for (size_t i = 0; i < f->n; i++) {
 		const struct host *h = &f->hosts[i];

@@ -255,11 +255,18 @@ void monitor_tick(struct monitor *m)
 		struct fleet_status st;
 
 		fleet_status(m->fleet, i, &st);
-		/* Hosts waiting on a person (key, auth) or retired are not probed. */
+		/* Hosts waiting on a person (key, auth) or retired are not probed; their
+		 * probes move on a period, so no deadline stays in the past (a loop that
+		 * sleeps until the next deadline would otherwise spin). */
 		if (st.state == FLEET_DISABLED || st.state == FLEET_KEY_UNKNOWN ||
 		    st.state == FLEET_KEY_CHANGED || st.state == FLEET_KEY_REJECTED ||
-		    st.state == FLEET_AUTH_FAILED)
+		    st.state == FLEET_AUTH_FAILED) {
+			for (size_t k = 0; k < m->hosts[i].n; k++)
+				if (m->hosts[i].probes[k].due_mono <= now)
+					m->hosts[i].probes[k].due_mono =
+						now + (int64_t)m->hosts[i].probes[k].interval_s * 1000;
 			continue;
+		}
 		for (size_t k = 0; k < m->hosts[i].n; k++)
 			if (!m->hosts[i].probes[k].running && now >= m->hosts[i].probes[k].due_mono)
 				start_probe(m, i, k);

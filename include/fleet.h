@@ -51,6 +51,9 @@ struct fleet_opts {
 	size_t output_cap;         /* bytes kept per command (default 65536) */
 	int backoff_min_ms;        /* first reconnect delay (default 1000) */
 	int backoff_max_ms;        /* cap (default 60000) */
+	int dispatch_budget_us;    /* fleet_dispatch returns after about this long and
+				    * resumes where it stopped on the next call, so a
+				    * console can answer keys in a connect storm (0: no limit) */
 };
 
 /* What happened, for the caller to log (shift log) or show. */
@@ -152,7 +155,8 @@ size_t fleet_pollfds(struct fleet *f, struct pollfd *fds, size_t max);
  */
 void fleet_dispatch(struct fleet *f, const struct pollfd *fds, size_t n);
 
-/* The earliest monotonic ms at which fleet_dispatch has timer work; -1 for none. */
+/* The earliest monotonic ms at which fleet_dispatch has timer work; -1 for none.
+ * "Now" when the last dispatch ran out of budget with work left. */
 int64_t fleet_next_deadline(const struct fleet *f);
 
 /* True while any host has a command queued or running, or a connect in flight. */

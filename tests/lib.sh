@@ -6,7 +6,7 @@
 #
 #   . "$here/lib.sh"
 #   console_start 100 30 [opsdeck arguments...]
-#   wait_text "1:Log"; keys n; type_text "hello"; keys Enter; wait_text "Saved #"
+#   wait_text "2:Log"; keys n; type_text "hello"; keys Enter; wait_text "Saved #"
 #   keys q; wait_text "Quit opsdeck?"; keys y; wait_exit; [ "$EXIT_RC" = 0 ]
 lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${OPSDECK_TOP_SRCDIR:=$(cd "$lib_here/.." && pwd)}"

@@ -14,6 +14,7 @@
 
 /* By path: a bare "config.h" would find autoconf's header in the build folder first. */
 #include "config.h"
+#include "paths.h"
 #include "testutil.h"
 
 struct fixture {
@@ -115,6 +116,33 @@ static void test_good_file(void **state)
 	assert_int_equal(c.data_poll_ms, 500);
 }
 
+static void test_fleet_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	struct paths p;
+	struct err e = {{0}};
+
+	assert_int_equal(load(f, "inventory: ~/ops/hosts.yaml\nknown_hosts: /etc/opsdeck/known\n"
+				 "ssh_config: none\nmax_handshakes: 200\nconnect_timeout_s: 3\n"
+				 "command_timeout_s: 120\noutput_cap_kib: 256\n", &c, &e), 0);
+	assert_int_equal(c.max_handshakes, 200);
+	assert_int_equal(c.connect_timeout_s, 3);
+	assert_int_equal(c.command_timeout_s, 120);
+	assert_int_equal(c.output_cap_kib, 256);
+	setenv("HOME", "/home/op", 1);
+	unsetenv("OPSDECK_CONFIG_DIR");
+	assert_int_equal(paths_resolve(&p, NULL, &e), 0);
+	assert_string_equal(p.inventory_file, "/home/op/.config/opsdeck/inventory.yaml");
+	assert_string_equal(p.ssh_config, "/home/op/.ssh/config");
+	assert_int_equal(paths_apply_config(&p, &c, &e), 0);
+	assert_string_equal(p.inventory_file, "/home/op/ops/hosts.yaml"); /* ~/ expanded */
+	assert_string_equal(p.known_hosts, "/etc/opsdeck/known");
+	assert_string_equal(p.ssh_config, ""); /* none: read no ssh config */
+	expect_error(f, "max_handshakes: 0\n", "1:17: max_handshakes must be from 1 to 1024, not 0");
+	expect_error(f, "inventory: \"\"\n", "1:12: inventory must not be empty");
+}
+
 static void test_bools(void **state)
 {
 	static const struct {
@@ -168,7 +196,8 @@ static void test_unknown_key(void **state)
 	char want[1200];
 
 	assert_int_equal(load(f, "theme: light\ncolour: red\nclock_seconds: yes\n", &c, &e), -1);
-	snprintf(want, sizeof want, "%s:2:1: unknown setting 'colour' (known: theme, clock_seconds, data_poll_ms)",
+	snprintf(want, sizeof want, "%s:2:1: unknown setting 'colour' (known: theme, clock_seconds, data_poll_ms, inventory, "
+		 "known_hosts, ssh_config, max_handshakes, connect_timeout_s, command_timeout_s, output_cap_kib)",
 		 f->path);
 	assert_string_equal(e.msg, want);
 	/* what came before the error applies; what came after keeps its default */
@@ -225,6 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_good_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),

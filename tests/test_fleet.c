@@ -194,9 +194,12 @@ static bool in_state(struct fleet *f, void *arg)
 	return st.state == w->state;
 }
 
+static int budget_us; /* dispatch budget for make_fleet (0: none) */
+
 static struct fleet *make_fleet(struct got *g, const char *known_hosts, int max_handshakes)
 {
 	struct fleet_opts o = {
+		.dispatch_budget_us = budget_us,
 		.known_hosts = known_hosts, .ssh_config = "", .max_handshakes = max_handshakes,
 		.connect_timeout_ms = 5000, .auth_timeout_ms = 5000, .command_timeout_ms = 20000,
 		.output_cap = 65536, .backoff_min_ms = 200, .backoff_max_ms = 400,
@@ -619,6 +622,27 @@ static void test_names_resolve_without_blocking(void **state)
 	got_free(&g);
 }
 
+static void test_budgeted_dispatch_finishes_everything(void **state)
+{
+	struct got g = { 0 };
+	struct fleet *f = NULL;
+	struct err e = { { 0 } };
+
+	(void)state;
+	budget_us = 1; /* every dispatch stops after one host: resume must be fair */
+	f = make_fleet(&g, fx_known, 64);
+	budget_us = 0;
+	for (int i = 0; i < N_HOSTS - 1; i++)
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(fleet_run(f, (size_t)i, "echo sliced", 0, on_done, &g, &e), 0);
+	assert_true(run_until(f, idle, NULL, 30000));
+	assert_int_equal(g.n, 3 * (N_HOSTS - 1));
+	for (int i = 0; i < g.n; i++)
+		assert_string_equal(g.out[i], "sliced\n");
+	fleet_free(&f);
+	got_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key_reject_then_accept),
 		cmocka_unit_test(test_wrong_client_key_is_auth_failed),
 		cmocka_unit_test(test_handshakes_are_bounded),
+		cmocka_unit_test(test_budgeted_dispatch_finishes_everything),
 		cmocka_unit_test(test_ssh_config_precedence),
 		cmocka_unit_test(test_names_resolve_without_blocking),
 		cmocka_unit_test(test_silent_listener_costs_only_its_row),

@@ -32,6 +32,29 @@ const struct keymap_action actions_table[ACT__COUNT] = {
 	[ACT_LOG_CLEAR] = {"log.clear-filters", "log", "x", "Clear search and every filter"},
 	[ACT_LOG_CORRECT] = {"log.correct", "log", "c",
 			     "Write a correction to the selected entry (entries are never edited)"},
+	[ACT_HOSTS_UP] = {"hosts.up", "hosts", "Up k", "Move the selection up one host (scrolls the detail)"},
+	[ACT_HOSTS_DOWN] = {"hosts.down", "hosts", "Down j",
+			    "Move the selection down one host (scrolls the detail)"},
+	[ACT_HOSTS_PAGE_UP] = {"hosts.page-up", "hosts", "PageUp C-b", "Scroll up one screen"},
+	[ACT_HOSTS_PAGE_DOWN] = {"hosts.page-down", "hosts", "PageDown Space",
+				 "Scroll down one screen"},
+	[ACT_HOSTS_TOP] = {"hosts.top", "hosts", "Home g", "Go to the first host"},
+	[ACT_HOSTS_BOTTOM] = {"hosts.bottom", "hosts", "End G", "Go to the last host"},
+	[ACT_HOSTS_DETAIL] = {"hosts.detail", "hosts", "Enter",
+			      "Open the selected host: connection, probe output, history, actions"},
+	[ACT_HOSTS_SORT] = {"hosts.sort", "hosts", "s", "Sort by the next column"},
+	[ACT_HOSTS_REVERSE] = {"hosts.reverse", "hosts", "r", "Reverse the sort order"},
+	[ACT_HOSTS_FILTER] = {"hosts.filter", "hosts", "/",
+			      "Filter by name, group, tag, environment or state (glob; empty clears)"},
+	[ACT_HOSTS_GROUP] = {"hosts.group", "hosts", "t", "Group the hosts by their first group, or not"},
+	[ACT_HOSTS_RECONNECT] = {"hosts.reconnect", "hosts", "c",
+				 "Connect the selected host now (resets its retry backoff)"},
+	[ACT_HOSTS_ACCEPT_KEY] = {"hosts.accept-key", "hosts", "a",
+				  "Accept the host's unknown key after checking its SHA256 fingerprint"},
+	[ACT_HOSTS_REJECT_KEY] = {"hosts.reject-key", "hosts", "d",
+				  "Reject the host's unknown key (it stays refused until reconnect)"},
+	[ACT_HOSTS_RUN] = {"hosts.run", "hosts", "e !",
+			   "Run a command on the selected host (asks to confirm; logged)"},
 };
 
 /* Hint-line labels; NULL keeps an action out of the hint line (it stays in help). */
@@ -46,6 +69,13 @@ static const char *const hints[ACT__COUNT] = {
 	[ACT_LOG_SINCE] = "since",
 	[ACT_LOG_CLEAR] = "clear",
 	[ACT_LOG_CORRECT] = "correct",
+	[ACT_HOSTS_DETAIL] = "detail",
+	[ACT_HOSTS_FILTER] = "filter",
+	[ACT_HOSTS_SORT] = "sort",
+	[ACT_HOSTS_GROUP] = "group",
+	[ACT_HOSTS_RECONNECT] = "connect",
+	[ACT_HOSTS_ACCEPT_KEY] = "accept key",
+	[ACT_HOSTS_RUN] = "run",
 };
 
 const char *actions_hint(int id)

@@ -1,8 +1,10 @@
 /*
- * app: the console's one loop. poll() waits on the terminal and a signal
- * self-pipe with a timeout set by the next timer (clock tick, data_version poll);
- * keys go to the prompt, the help overlay, the global action table or the focused
- * view, whose handlers return flags; one redraw pass and one doupdate() follow.
+ * app: the console's one loop. poll() waits on the terminal, a signal self-pipe
+ * and every SSH session of the fleet, with a timeout set by the next timer (clock
+ * tick, data_version poll, fleet and probe deadlines); keys go to the prompt, the
+ * help overlay, the global action table or the focused view, whose handlers
+ * return flags. Keys are answered (drawn) before the fleet's work is done, so a
+ * connect storm never delays a frame; one redraw pass and one doupdate() follow.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,18 +23,33 @@
 #include "app.h"
 #include "clock.h"
 #include "config.h"
+#include "fleet.h"
+#include "fleetlog.h"
+#include "inventory.h"
 #include "keymap.h"
+#include "monitor.h"
+#include "probe.h"
 #include "shiftlog.h"
 #include "text.h"
 #include "view.h"
 
-/* Tab order. Later views (Hosts, Incidents, ...) add one line each. */
+/* Tab order. Later views (Incidents, ...) add one line each. */
 const struct view_class *const view_registry[] = {
+	&view_hosts_class,
 	&view_log_class,
 };
 const size_t view_registry_n = sizeof view_registry / sizeof view_registry[0];
 
 #define APP_MAX_VIEWS 16
+
+/* Fleet-driven redraws at most this often; keys always draw at once. */
+#define HOSTS_DRAW_MS 200
+/* Samples are committed at most this often (one transaction each). */
+#define FLUSH_MS 1000
+/* Probe history retention: raw samples 48 h, hourly roll-ups 35 days. */
+#define PRUNE_EVERY_MS (3600 * 1000LL)
+#define RAW_KEEP_MS (48 * 3600 * 1000LL)
+#define HOURLY_KEEP_MS (35 * 24 * 3600 * 1000LL)
 
 /* Parts of the screen that must be drawn again. */
 enum {
@@ -69,6 +86,24 @@ struct app {
 	FILE *bench;
 	int64_t bench_key_us; /* when the first key since the last frame was read */
 	bool drew_first;
+	bool cleared; /* this frame started from erase() */
+	/* The fleet (NULL without an inventory); host i is inv.hosts[i]. */
+	struct inventory inv;
+	bool have_inv;
+	struct fleet *fleet;
+	struct monitor *mon;
+	struct pollfd *fds; /* terminal, signal pipe, then the fleet's sessions */
+	size_t fds_cap;
+	unsigned long hosts_serial;
+	bool hosts_changed;    /* since the last fleet-driven redraw */
+	bool log_written;      /* fleet events went to the shift log */
+	bool samples_pending;  /* the monitor has results not yet flushed */
+	int64_t next_hosts_draw_mono;
+	int64_t next_flush_mono;
+	int64_t next_prune_mono;
+	bool idle_more; /* the focused view's on_idle has work left */
+	struct ui_count counts[8];
+	size_t n_counts;
 };
 
 /* ---- signals: handlers only write the signal number to a pipe ---- */
@@ -130,6 +165,58 @@ struct store *app_store(struct app *a)
 const struct config *app_config(const struct app *a)
 {
 	return &a->cfg;
+}
+
+struct fleet *app_fleet(struct app *a)
+{
+	return a->fleet;
+}
+
+struct monitor *app_monitor(struct app *a)
+{
+	return a->mon;
+}
+
+const struct inventory *app_inventory(const struct app *a)
+{
+	return a->fleet ? &a->inv : NULL;
+}
+
+const char *app_inventory_path(const struct app *a)
+{
+	return a->opts->paths->inventory_file;
+}
+
+unsigned long app_hosts_serial(const struct app *a)
+{
+	return a->hosts_serial;
+}
+
+void app_hosts_touch(struct app *a)
+{
+	a->hosts_changed = true;
+	a->hosts_serial++;
+}
+
+bool app_frame_cleared(const struct app *a)
+{
+	return a->cleared;
+}
+
+enum monitor_host app_host_state(struct app *a, size_t host)
+{
+	struct fleet_status st;
+	enum monitor_host s = MON_PENDING;
+
+	if (!a->fleet || host >= fleet_count(a->fleet))
+		return MON_PENDING;
+	s = monitor_host_state(a->mon, host);
+	fleet_status(a->fleet, host, &st);
+	/* Between retries the monitor still holds the old results; the host is down. */
+	if (st.failures > 0 && st.state != FLEET_UP &&
+	    (s == MON_PENDING || s == MON_OK || s == MON_DEGRADED || s == MON_CRITICAL))
+		s = MON_UNREACHABLE;
+	return s;
 }
 
 void app_message(struct app *a, enum theme_role role, const char *fmt, ...)
@@ -242,7 +329,8 @@ static int64_t mono_us(void)
 
 static void draw_top(struct app *a)
 {
-	struct ui_top t = {a->operator_name, a->shift, clock_now_ms(), a->cfg.clock_seconds};
+	struct ui_top t = {a->operator_name, a->shift, clock_now_ms(), a->cfg.clock_seconds,
+			   a->counts, a->n_counts};
 
 	ui_draw_top(0, a->cols, &t);
 }
@@ -259,6 +347,7 @@ static void app_draw(struct app *a)
 		curs_set(0);
 		goto out;
 	}
+	a->cleared = (a->dirty & DIRTY_CLEAR) != 0;
 	if (a->dirty & DIRTY_CLEAR)
 		erase();
 	if (a->dirty & DIRTY_TOP)
@@ -313,6 +402,217 @@ static void frame_reason(struct app *a, const char *why)
 	if (!a->frame_event || strcmp(why, "key") == 0)
 		a->frame_event = why;
 }
+
+/* ---- the fleet: inventory, sessions, probes ---- */
+
+static void start_problem(struct app *a, const char *msg);
+
+/* What the message line says when a fleet event was logged. */
+static const struct {
+	enum fleet_event ev;
+	enum theme_role role;
+	const char *before, *after; /* around the event's detail */
+} event_messages[] = {
+	{FLEET_EV_KEY_UNKNOWN, ROLE_WARN, "host key unknown: ", " (Enter, then a accepts)"},
+	{FLEET_EV_KEY_CHANGED, ROLE_CRIT, "HOST KEY CHANGED: server offers ", "; refused"},
+	{FLEET_EV_KEY_ACCEPTED, ROLE_MESSAGE, "host key ", " accepted (logged)"},
+	{FLEET_EV_KEY_REJECTED, ROLE_MESSAGE, "host key ", " rejected (logged)"},
+	{FLEET_EV_AUTH_FAILED, ROLE_WARN, "authentication failed: ", ""},
+};
+
+/*
+ * Key and auth events go to the shift log before they are shown (fleetlog_event
+ * commits); a failed write is shown, never dropped. Runs inside fleet_dispatch
+ * and fleet_accept_key/fleet_reject_key, so it only records and marks.
+ */
+static void on_fleet_event(void *ud, size_t host, enum fleet_event ev, const char *detail)
+{
+	struct app *a = ud;
+	struct err e = {{0}};
+	const char *name = host < a->inv.n_hosts ? a->inv.hosts[host].name : "?";
+
+	a->hosts_changed = true;
+	a->hosts_serial++;
+	if (ev == FLEET_EV_STATE)
+		return;
+	if (fleetlog_event(a->st, name, ev, detail, &e) < 0) {
+		app_message(a, ROLE_ERROR, "Shift log: %s: %s", name, e.msg);
+		return;
+	}
+	a->log_written = true;
+	for (size_t i = 0; i < sizeof event_messages / sizeof event_messages[0]; i++)
+		if (event_messages[i].ev == ev)
+			app_message(a, event_messages[i].role, "%s: %s%s%s", name,
+				    event_messages[i].before, detail ? detail : "?",
+				    event_messages[i].after);
+}
+
+/* Top-bar counters, in order; "hosts N" comes first, zero counts are left out. */
+static const struct {
+	enum monitor_host state;
+	const char *label;
+	enum theme_role role;
+} count_defs[] = {
+	{MON_OK, "ok", ROLE_OK},	      {MON_DEGRADED, "degr", ROLE_WARN},
+	{MON_CRITICAL, "crit", ROLE_CRIT},    {MON_UNREACHABLE, "down", ROLE_CRIT},
+	{MON_KEY_PROBLEM, "key", ROLE_CRIT},  {MON_AUTH_FAILED, "auth", ROLE_CRIT},
+	{MON_PENDING, "pend", ROLE_UNKNOWN},
+};
+
+static void count_hosts(struct app *a)
+{
+	size_t n[MON_DISABLED + 1] = {0};
+	size_t total = a->fleet ? fleet_count(a->fleet) : 0;
+
+	a->n_counts = 0;
+	if (!a->fleet)
+		return;
+	for (size_t i = 0; i < total; i++) {
+		enum monitor_host s = app_host_state(a, i);
+		if ((unsigned)s <= MON_DISABLED)
+			n[s]++;
+	}
+	snprintf(a->counts[0].text, sizeof a->counts[0].text, "hosts %zu", total);
+	a->counts[0].role = ROLE_HEADER;
+	a->n_counts = 1;
+	for (size_t i = 0; i < sizeof count_defs / sizeof count_defs[0]; i++) {
+		struct ui_count *c = &a->counts[a->n_counts];
+
+		if (!n[count_defs[i].state] && count_defs[i].state != MON_OK)
+			continue;
+		snprintf(c->text, sizeof c->text, "%zu %s", n[count_defs[i].state],
+			 count_defs[i].label);
+		c->role = count_defs[i].role;
+		a->n_counts++;
+	}
+}
+
+/*
+ * Loads the inventory (when the file exists) and builds the fleet and its monitor.
+ * Problems go to the message line; the console then runs without host data.
+ */
+static void start_fleet(struct app *a)
+{
+	const struct paths *p = a->opts->paths;
+	struct fleet_opts fo;
+	struct err e = {{0}};
+
+	if (access(p->inventory_file, F_OK) != 0)
+		return; /* no inventory: the Hosts view says where it looked */
+	if (inventory_load(p->inventory_file, &a->inv, &e) < 0) {
+		start_problem(a, e.msg);
+		return;
+	}
+	a->have_inv = true;
+	memset(&fo, 0, sizeof fo);
+	fo.known_hosts = p->known_hosts[0] ? p->known_hosts : NULL;
+	fo.ssh_config = p->ssh_config; /* "" reads none */
+	fo.max_handshakes = a->cfg.max_handshakes;
+	fo.connect_timeout_ms = a->cfg.connect_timeout_s * 1000;
+	fo.auth_timeout_ms = a->cfg.connect_timeout_s * 1000;
+	fo.command_timeout_ms = a->cfg.command_timeout_s * 1000;
+	fo.output_cap = (size_t)a->cfg.output_cap_kib * 1024;
+	/* Keys are answered between slices of a connect storm (key-to-frame goal 5 ms). */
+	fo.dispatch_budget_us = 3000;
+	a->fleet = fleet_new(&fo, on_fleet_event, a, &e);
+	if (!a->fleet)
+		goto fail;
+	for (size_t i = 0; i < a->inv.n_hosts; i++)
+		if (fleet_add(a->fleet, &a->inv.hosts[i], &e) < 0)
+			goto fail;
+	a->mon = monitor_new(a->fleet, &a->inv, &e);
+	if (!a->mon)
+		goto fail;
+	/* Hosts connect (max_handshakes at a time) even when they list no probes. */
+	for (size_t i = 0; i < a->inv.n_hosts; i++)
+		fleet_connect(a->fleet, i);
+	a->next_prune_mono = clock_mono_ms() + 60 * 1000; /* not during start-up */
+	a->hosts_changed = true;
+	return;
+fail:
+	start_problem(a, e.msg);
+	monitor_free(&a->mon);
+	fleet_free(&a->fleet);
+}
+
+/* The poll set: terminal, signal pipe, then every session. Returns the fleet's count. */
+static size_t build_pollfds(struct app *a)
+{
+	size_t need = 2 + (a->fleet ? fleet_count(a->fleet) : 0);
+
+	if (need > a->fds_cap) {
+		struct pollfd *nf = realloc(a->fds, need * sizeof *nf);
+		if (nf) { /* else the fleet gets the room there is; timers still move it */
+			a->fds = nf;
+			a->fds_cap = need;
+		}
+	}
+	a->fds[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+	a->fds[1] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+	return a->fleet ? fleet_pollfds(a->fleet, a->fds + 2, a->fds_cap - 2) : 0;
+}
+
+/* Advances the sessions that are ready or due, then queues the probes that are due. */
+static void fleet_work(struct app *a, size_t nf)
+{
+	if (!a->fleet)
+		return;
+	fleet_dispatch(a->fleet, a->fds + 2, nf);
+	monitor_tick(a->mon);
+	if (monitor_changed(a->mon)) {
+		a->hosts_changed = true;
+		a->hosts_serial++;
+		a->samples_pending = true;
+	}
+	if (a->log_written) {
+		a->log_written = false;
+		app_data_changed(a);
+	}
+}
+
+/* Fleet-driven redraws, throttled: a storm of results costs a few frames a second. */
+static void fleet_timers(struct app *a, int64_t now)
+{
+	if (!a->hosts_changed || now < a->next_hosts_draw_mono)
+		return;
+	a->hosts_changed = false;
+	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
+	count_hosts(a);
+	a->dirty |= DIRTY_TOP;
+	if (a->views[a->focus]->cls == &view_hosts_class)
+		a->dirty |= DIRTY_VIEW;
+	frame_reason(a, "fleet");
+}
+
+/* Before the loop sleeps: the round's samples in one transaction, hourly pruning,
+ * and the focused view's deferred work. */
+static void before_sleep(struct app *a)
+{
+	int64_t now = clock_mono_ms();
+	struct view *v = a->views[a->focus];
+	struct err e = {{0}};
+
+	a->idle_more = false;
+	if (a->mon && a->samples_pending && now >= a->next_flush_mono) {
+		a->samples_pending = false;
+		a->next_flush_mono = now + FLUSH_MS;
+		if (monitor_flush(a->mon, a->st, &e) < 0) {
+			app_message(a, ROLE_ERROR, "Probe samples not saved: %s", e.msg);
+			a->samples_pending = true; /* kept in memory; tried again */
+		}
+	}
+	if (a->mon && now >= a->next_prune_mono) {
+		a->next_prune_mono = now + PRUNE_EVERY_MS;
+		if (probe_prune(a->st, clock_now_ms(), RAW_KEEP_MS, HOURLY_KEEP_MS, &e) < 0)
+			app_message(a, ROLE_ERROR, "Probe history not pruned: %s", e.msg);
+	}
+	if (v->cls->on_idle && !a->help.open && !too_small(a)) {
+		unsigned f = v->cls->on_idle(v);
+		a->dirty |= flags_to_dirty(f);
+		a->idle_more = (f & VIEW_MORE) != 0;
+	}
+}
+
 
 /* ---- global actions ---- */
 
@@ -503,15 +803,41 @@ static void run_timers(struct app *a)
 		a->dirty |= DIRTY_TOP;
 		frame_reason(a, "tick");
 	}
+	fleet_timers(a, now);
+}
+
+/* The earliest of the fleet's timers, as a wait from now (ms); -1 for none. */
+static int64_t fleet_wait(const struct app *a, int64_t now)
+{
+	int64_t t[5] = {-1, -1, -1, -1, -1};
+	int64_t best = -1;
+
+	if (!a->fleet)
+		return -1;
+	t[0] = fleet_next_deadline(a->fleet);
+	t[1] = monitor_next_deadline(a->mon);
+	t[2] = a->hosts_changed ? a->next_hosts_draw_mono : -1;
+	t[3] = a->samples_pending ? a->next_flush_mono : -1;
+	t[4] = a->next_prune_mono;
+	for (int i = 0; i < 5; i++)
+		if (t[i] >= 0 && (best < 0 || t[i] < best))
+			best = t[i];
+	return best < 0 ? -1 : best - now;
 }
 
 static int next_timeout(const struct app *a)
 {
-	int64_t wait = a->next_poll_mono - clock_mono_ms();
+	int64_t now = clock_mono_ms();
+	int64_t wait = a->next_poll_mono - now;
 	int64_t to_tick = 1000 - clock_now_ms() % 1000;
+	int64_t fw = fleet_wait(a, now);
 
 	if (to_tick < wait)
 		wait = to_tick;
+	if (fw >= 0 && fw < wait)
+		wait = fw;
+	if (a->idle_more)
+		wait = 0;
 	return wait < 0 ? 0 : (int)wait;
 }
 
@@ -613,11 +939,22 @@ static int create_views(struct app *a, struct err *e)
 			return -1;
 		a->views[a->nviews++] = v;
 	}
+	/* Without an inventory there are no hosts to look at: open on the Log. */
+	for (size_t i = 0; !a->fleet && i < a->nviews; i++)
+		if (a->views[i]->cls == &view_log_class)
+			a->focus = i;
 	return 0;
 }
 
 static void app_free(struct app *a)
 {
+	struct err e = {{0}};
+
+	if (a->mon && monitor_flush(a->mon, a->st, &e) < 0)
+		fprintf(stderr, "opsdeck: probe samples not saved: %s\n", e.msg);
+	/* First: unfinished commands report to the monitor and the views, still alive. */
+	fleet_free(&a->fleet);
+	monitor_free(&a->mon);
 	for (size_t i = 0; i < a->nviews; i++)
 		a->views[i]->cls->destroy(a->views[i]);
 	a->nviews = 0;
@@ -630,6 +967,11 @@ static void app_free(struct app *a)
 	if (a->bench)
 		fclose(a->bench);
 	a->bench = NULL;
+	if (a->have_inv)
+		inventory_free(&a->inv);
+	a->have_inv = false;
+	free(a->fds);
+	a->fds = NULL;
 }
 
 int app_run(const struct app_opts *o)
@@ -658,6 +1000,14 @@ int app_run(const struct app_opts *o)
 	snprintf(a->operator_name, sizeof a->operator_name, "%s", op ? op : "?");
 	free(op);
 	load_shift(a);
+	a->fds = calloc(2, sizeof *a->fds);
+	if (!a->fds) {
+		err_set(&e, "out of memory");
+		goto out;
+	}
+	a->fds_cap = 2;
+	start_fleet(a);
+	count_hosts(a);
 	if (signals_install(&e) < 0 || screen_start(a, &e) < 0 || create_views(a, &e) < 0)
 		goto out;
 	a->next_poll_mono = clock_mono_ms() + a->cfg.data_poll_ms;
@@ -668,22 +1018,24 @@ int app_run(const struct app_opts *o)
 	app_draw(a);
 
 	while (!a->quit) {
-		struct pollfd fds[2] = {
-			{.fd = STDIN_FILENO, .events = POLLIN},
-			{.fd = sig_pipe[0], .events = POLLIN},
-		};
+		size_t nf = build_pollfds(a);
 
-		if (poll(fds, 2, next_timeout(a)) < 0 && errno != EINTR) {
+		if (poll(a->fds, 2 + nf, next_timeout(a)) < 0 && errno != EINTR) {
 			err_set(&e, "poll: %s", strerror(errno));
 			goto out;
 		}
-		if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+		if (a->fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break; /* the terminal went away: nothing left to draw on */
 		drain_signals(a);
 		drain_input(a);
 		if (a->quit)
 			break;
+		/* Answer the person first; the fleet's work waits for this frame. */
+		if (a->dirty && a->frame_event)
+			app_draw(a);
+		fleet_work(a, nf);
 		run_timers(a);
+		before_sleep(a);
 		app_draw(a);
 	}
 	rc = 0;

@@ -12,13 +12,15 @@
  * Benchmark hook: when OPSDECK_BENCH_FRAMES names a file, the loop appends one
  * line "<CLOCK_MONOTONIC microseconds> <event>\n" after every doupdate(), where
  * event is "first-frame" for the first frame, "key" for a frame that follows
- * input, and "tick", "data", "resize" or "signal" otherwise. A "key" line has a
- * third field: when the first key drawn by that frame was read, so key-to-frame
- * is the console's own latency. Off (one getenv at start) when unset.
+ * input, and "tick", "data", "fleet" (hosts changed), "resize" or "signal"
+ * otherwise. A "key" line has a third field: when the first key drawn by that
+ * frame was read, so key-to-frame is the console's own latency. Off (one getenv
+ * at start) when unset.
  */
 #ifndef OPSDECK_APP_H
 #define OPSDECK_APP_H
 
+#include "monitor.h"
 #include "paths.h"
 #include "store.h"
 #include "theme.h"
@@ -57,5 +59,38 @@ void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn,
  * process wrote: store_changed only reports other connections' commits.
  */
 void app_data_changed(struct app *a);
+
+/*
+ * The fleet, its probe monitor and the inventory they were built from; NULL when
+ * no inventory was loaded (missing or malformed). Host i of the fleet is host i
+ * of the inventory and of the monitor. All are the app's; views borrow them.
+ */
+struct fleet *app_fleet(struct app *a);
+struct monitor *app_monitor(struct app *a);
+const struct inventory *app_inventory(const struct app *a);
+
+/* The inventory file the console looked for (shown when there is none). */
+const char *app_inventory_path(const struct app *a);
+
+/*
+ * Changes whenever a host's session state or probe results changed; views keep
+ * the value they last drew and rebuild their model when it moves.
+ */
+unsigned long app_hosts_serial(const struct app *a);
+
+/* Tells the loop that host data changed outside the fleet's callbacks (a view
+ * acted on the fleet): the top-bar counters and the views are refreshed. */
+void app_hosts_touch(struct app *a);
+
+/*
+ * A host's condition for counters and colours: the monitor's, except that a host
+ * that keeps failing to connect is unreachable while it retries (the monitor
+ * still holds its old results). MON_PENDING without a fleet.
+ */
+enum monitor_host app_host_state(struct app *a, size_t host);
+
+/* True while the frame being drawn started from an erased screen: a view that
+ * skips unchanged rows must draw them all. */
+bool app_frame_cleared(const struct app *a);
 
 #endif

@@ -124,6 +124,15 @@ void ui_draw_top(int y, int cols, const struct ui_top *t)
 	rw = text_width(right);
 	ui_put(y, 0, cols - rw, left, a);
 	ui_put(y, cols - rw > 0 ? cols - rw : 0, rw < cols ? rw : cols, right, a);
+	/* Counters go between the shift and the clocks, whole or not at all. */
+	for (size_t i = 0, x = (size_t)text_width(left) + 2; i < t->n_counts; i++) {
+		int w = text_width(t->counts[i].text);
+
+		if ((int)x + w + 1 > cols - rw)
+			break;
+		ui_put_nopad(y, (int)x, w, t->counts[i].text, colors_attr(t->counts[i].role) | A_BOLD);
+		x += (size_t)w + 1;
+	}
 }
 
 void ui_draw_tabs(int y, int cols, const char *const *titles, size_t n, size_t active)

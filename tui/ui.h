@@ -63,11 +63,19 @@ void ui_fill(int y, int x, int cols, attr_t a);
  */
 size_t ui_wrap(const char *s, int cols, size_t *skip);
 
+/* One counter in the top bar ("2 down"), drawn in its role's colour. */
+struct ui_count {
+	char text[32];
+	enum theme_role role;
+};
+
 struct ui_top {
 	const char *operator_name; /* sanitised */
 	const char *shift;         /* "shift #3 since 08:00" or "no shift" */
 	int64_t now_ms;            /* wall clock */
 	bool seconds;              /* show seconds */
+	const struct ui_count *counts; /* after the shift, as many as fit (may be NULL) */
+	size_t n_counts;
 };
 
 void ui_draw_top(int y, int cols, const struct ui_top *t);

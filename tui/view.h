@@ -25,6 +25,7 @@ enum view_flags {
 	VIEW_REDRAW = 1u << 1,  /* the view's area must be drawn again */
 	VIEW_REDRAW_ALL = 1u << 2, /* the whole screen (top bar, hints) must be drawn */
 	VIEW_QUIT = 1u << 3,    /* leave the loop */
+	VIEW_MORE = 1u << 4,    /* on_idle has work left: poll again without sleeping */
 };
 
 struct view_class;
@@ -54,6 +55,9 @@ struct view_class {
 	const char *(*help_context)(const struct view *v);
 	/* One line `?` shows under the view's keys: what its marks mean (may be NULL). */
 	const char *legend;
+	/* Deferred work (cache fills) for the focused view, run before the loop
+	 * sleeps and after keys were answered (may be NULL). Returns flags. */
+	unsigned (*on_idle)(struct view *v);
 };
 
 /* The views the console shows, in tab order (defined in app.c). */
@@ -62,5 +66,8 @@ extern const size_t view_registry_n;
 
 /* The Log view (view_log.c). */
 extern const struct view_class view_log_class;
+
+/* The Hosts view and its host detail (view_hosts.c, view_host.c). */
+extern const struct view_class view_hosts_class;
 
 #endif
