@@ -79,6 +79,7 @@ int paths_resolve(struct paths *p, const char *db_override, struct err *e)
 	if (fmt_path(p->config_file, e, "%s/config.yaml", p->config_dir) ||
 	    fmt_path(p->keys_file, e, "%s/keys.yaml", p->config_dir) ||
 	    fmt_path(p->inventory_file, e, "%s/inventory.yaml", p->config_dir) ||
+	    fmt_path(p->incidents_file, e, "%s/incidents.yaml", p->config_dir) ||
 	    fmt_path(p->ssh_config, e, "%s/.ssh/config", home) ||
 	    fmt_path(p->user_themes_dir, e, "%s/themes", p->config_dir) ||
 	    fmt_path(p->system_themes_dir, e, "%s/themes", OPSDECK_PKGDATADIR) ||

@@ -5,6 +5,7 @@
  *   config       <config dir>/config.yaml
  *   keys         <config dir>/keys.yaml
  *   inventory    <config dir>/inventory.yaml     (--inventory override)
+ *   incidents    <config dir>/incidents.yaml     (SLA targets, escalation; see incident_config.h)
  *   ssh config   ~/.ssh/config                   (read as OpenSSH would)
  *   user themes  <config dir>/themes/
  *   data dir     $XDG_DATA_HOME/opsdeck        (~/.local/share/opsdeck)
@@ -29,6 +30,7 @@ struct paths {
 	char config_file[PATHS_MAX];
 	char keys_file[PATHS_MAX];
 	char inventory_file[PATHS_MAX];
+	char incidents_file[PATHS_MAX];
 	char ssh_config[PATHS_MAX];
 	char user_themes_dir[PATHS_MAX];
 	char system_themes_dir[PATHS_MAX]; /* installed $(pkgdatadir)/themes */

@@ -17,6 +17,7 @@ int cli_paths(const struct cli_ctx *c, int argc, char **argv)
 		{ "config", p->config_file, "read" },
 		{ "keys", p->keys_file, "read" },
 		{ "inventory", p->inventory_file, "read" },
+		{ "incidents", p->incidents_file, "read (SLA targets, escalation)" },
 		{ "themes-user", p->user_themes_dir, "read" },
 		{ "themes-system", p->system_themes_dir, "read" },
 		{ "themes-source", p->source_themes_dir, "read" },

@@ -23,6 +23,7 @@ static const struct command {
 	{ "shift", cli_shift, "shift start|handover|end|status            your shift" },
 	{ "hosts", cli_hosts, "hosts [--filter PATTERN] [--json]            one probe round over the fleet" },
 	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
+	{ "incident", cli_incident, "incident new|list|show|ack|resolve|problem|report|... incidents and problems" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 };
 
