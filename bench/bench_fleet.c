@@ -46,6 +46,29 @@ static double tv_ms(const struct timeval *tv)
 }
 
 /* User + system CPU of this process so far, in ms. */
+/* This thread's CPU time in us: how much of a slow dispatch was work, not waiting. */
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* This thread's time waiting for a core so far (schedstat), in us; 0 when unknown. */
+static int64_t run_delay_us(void)
+{
+	unsigned long long on = 0, wait = 0;
+	FILE *in = fopen("/proc/thread-self/schedstat", "re");
+
+	if (!in)
+		return 0;
+	if (fscanf(in, "%llu %llu", &on, &wait) != 2)
+		wait = 0;
+	fclose(in);
+	return (int64_t)(wait / 1000);
+}
+
 static double self_cpu_ms(void)
 {
 	struct rusage ru;
@@ -119,6 +142,10 @@ struct bench {
 	size_t done, ok, failed;
 	int shown;
 	const char *phase;
+	double *busy;        /* ms per dispatch (time away from poll), this round */
+	double *busy_cpu;    /* the CPU ms of each */
+	double *busy_off;    /* wall - CPU - time runnable: blocked in a system call */
+	size_t n_busy, cap_busy;
 };
 
 static void on_done(void *ud, size_t host, const struct fleet_result *r)
@@ -148,10 +175,49 @@ static void run_until_done(struct bench *b, struct pollfd *fds, int64_t limit_us
 
 		if (next >= 0)
 			timeout = next <= now ? 0 : (int)(next - now < 1000 ? next - now : 1000);
+		int64_t t0, c0, w0;
+
 		if (poll(fds, nf, timeout) < 0 && errno != EINTR)
 			break;
+		t0 = mono_us();
+		c0 = thread_cpu_us();
+		w0 = run_delay_us();
 		fleet_dispatch(b->f, fds, nf);
+		/* A console's key waits this long when it arrives just after poll returned. */
+		if (b->n_busy == b->cap_busy) {
+			size_t cap = b->cap_busy ? b->cap_busy * 2 : 4096;
+			double *nb = realloc(b->busy, cap * sizeof *nb);
+			double *nc = nb ? realloc(b->busy_cpu, cap * sizeof *nc) : NULL;
+			double *no = nc ? realloc(b->busy_off, cap * sizeof *no) : NULL;
+
+			if (nb)
+				b->busy = nb;
+			if (nc)
+				b->busy_cpu = nc;
+			if (!no)
+				continue;
+			b->busy_off = no;
+			b->cap_busy = cap;
+		}
+		b->busy_cpu[b->n_busy] = (double)(thread_cpu_us() - c0) / 1e3;
+		b->busy[b->n_busy] = (double)(mono_us() - t0) / 1e3;
+		b->busy_off[b->n_busy] = b->busy[b->n_busy] - b->busy_cpu[b->n_busy] -
+					 (double)(run_delay_us() - w0) / 1e3;
+		b->n_busy++;
 	}
+}
+
+/* p99 and max of the dispatch times of the last round: wall, CPU, blocked. */
+static void busy_stats(struct bench *b, double v[6])
+{
+	double med = 0;
+
+	median_p99(b->busy_off, b->n_busy, &med, &v[4]);
+	v[5] = b->n_busy ? b->busy_off[b->n_busy - 1] : 0;
+	median_p99(b->busy, b->n_busy, &med, &v[0]);
+	v[1] = b->n_busy ? b->busy[b->n_busy - 1] : 0;
+	median_p99(b->busy_cpu, b->n_busy, &med, &v[2]);
+	v[3] = b->n_busy ? b->busy_cpu[b->n_busy - 1] : 0;
 }
 
 /* One round of command on every host; wall and CPU ms into *ms, *cpu. -1 when any failed. */
@@ -165,6 +231,7 @@ static int round_all(struct bench *b, struct pollfd *fds, const char *command, c
 	b->done = b->ok = b->failed = 0;
 	b->shown = 0;
 	b->phase = phase;
+	b->n_busy = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		if (fleet_run(b->f, i, command, 0, on_done, b, &e)) {
 			fprintf(stderr, "bench_fleet: fleet_run: %s\n", e.msg);
@@ -232,6 +299,7 @@ static int cmd_fleet(const char *dir, long n, long rounds, long parallel, const 
 	struct err e = { { 0 } };
 	char kh[4096], id[4096];
 	double cold_ms = 0, cold_cpu = 0, med = 0, p99 = 0, cmed = 0, cp99 = 0, mx = 0, mn = 0;
+	double cold_busy[6] = { 0 }, steady_busy[6] = { 0 };
 	size_t ok = 0, failed = 0, got = 0;
 	long hwm0 = 0, rss0 = 0, hwm_up = 0, rss_up = 0, hwm_end = 0;
 	int cold_rc = 0, rc = 1;
@@ -271,12 +339,18 @@ static int cmd_fleet(const char *dir, long n, long rounds, long parallel, const 
 	cold_rc = round_all(&b, fds, command, "cold round", &cold_ms, &cold_cpu);
 	ok += b.ok;
 	failed += b.failed;
+	busy_stats(&b, cold_busy);
 	hwm_up = proc_kb("self", "status", "VmHWM");
 	rss_up = proc_kb("self", "status", "VmRSS");
 	for (long r = 0; r < rounds && cold_rc == 0; r++) {
+		double v[6] = { 0 };
+
 		round_all(&b, fds, command, "steady round", &ms[r], &cpu[r]);
 		ok += b.ok;
 		failed += b.failed;
+		busy_stats(&b, v);
+		for (int k = 0; k < 6; k++)
+			steady_busy[k] = v[k] > steady_busy[k] ? v[k] : steady_busy[k];
 	}
 	hwm_end = proc_kb("self", "status", "VmHWM");
 	if (rounds > 0 && cold_rc == 0) {
@@ -288,10 +362,16 @@ static int cmd_fleet(const char *dir, long n, long rounds, long parallel, const 
 	printf("op=fleet hosts=%ld parallel=%ld command=%s cold_ms=%.1f cold_cpu_ms=%.1f "
 	       "rounds=%ld median_ms=%.1f p99_ms=%.1f min_ms=%.1f max_ms=%.1f cpu_median_ms=%.1f "
 	       "cpu_p99_ms=%.1f ok=%zu fail=%zu hwm0_kb=%ld rss0_kb=%ld hwm_up_kb=%ld "
-	       "rss_up_kb=%ld hwm_kb=%ld kb_per_host=%.1f up_kb_per_host=%.1f\n",
+	       "rss_up_kb=%ld hwm_kb=%ld kb_per_host=%.1f up_kb_per_host=%.1f "
+	       "cold_dispatch_p99_ms=%.1f cold_dispatch_max_ms=%.1f cold_dispatch_cpu_p99_ms=%.1f "
+	       "cold_dispatch_cpu_max_ms=%.1f steady_dispatch_p99_ms=%.1f steady_dispatch_max_ms=%.1f "
+	       "steady_dispatch_cpu_p99_ms=%.1f steady_dispatch_cpu_max_ms=%.1f "
+	       "cold_dispatch_blocked_max_ms=%.1f steady_dispatch_blocked_max_ms=%.1f\n",
 	       n, parallel, command, cold_ms, cold_cpu, cold_rc ? 0 : rounds, med, p99, mn, mx,
 	       cmed, cp99, ok, failed, hwm0, rss0, hwm_up, rss_up, hwm_end,
-	       (double)(hwm_end - hwm0) / (double)n, (double)(rss_up - rss0) / (double)n);
+	       (double)(hwm_end - hwm0) / (double)n, (double)(rss_up - rss0) / (double)n, cold_busy[0],
+	       cold_busy[1], cold_busy[2], cold_busy[3], steady_busy[0], steady_busy[1], steady_busy[2],
+	       steady_busy[3], cold_busy[5], steady_busy[5]);
 	rc = failed ? 3 : 0;
 out:
 	fleet_free(&b.f);
@@ -301,6 +381,9 @@ out:
 		free(hosts[i].identity_file);
 	}
 	free(b.names);
+	free(b.busy);
+	free(b.busy_cpu);
+	free(b.busy_off);
 	free(hosts);
 	free(fds);
 	free(ms);

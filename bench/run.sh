@@ -10,6 +10,7 @@ set -u
 : "${BENCH_LOG:?set BENCH_LOG to the built bench/bench_log}"
 : "${OPSDECK_BIN:?set OPSDECK_BIN to the built opsdeck}"
 here=$(cd "$(dirname "$0")" && pwd)
+[ "${BENCH_ONLY:-}" = fleet ] && exec bash "$here/fleet.sh" # the fleet part alone (issue #3)
 out=${BENCH_OUT:-$here/out}
 entries=${BENCH_ENTRIES:-1000000}
 small=10000
@@ -397,3 +398,4 @@ awk -F '\t' -v h="$header" 'BEGIN { print "opsdeck bench  " h; print "" }
 	cat "$tmp/plans"
 } >"$out/results.md"
 say "wrote $out/results.md"
+[ "${BENCH_ONLY:-}" = log ] || bash "$here/fleet.sh" # then the fleet part (issue #3)
