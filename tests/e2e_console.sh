@@ -41,7 +41,7 @@ console_start 100 30
 wait_text "The shift log is empty"
 top=$(pane | sed -n 1p)
 case "$top" in *"$me"*"no shift"*UTC*) ;; *) fail "top bar lacks operator, shift or clocks: $top" ;; esac
-pane | sed -n 2p | grep -q '1:Hosts.*2:Log' || fail "tab row lacks Hosts, Log"
+pane | sed -n 2p | grep -q '1:Hosts.*2:Incidents.*3:Log' || fail "tab row lacks Hosts, Incidents, Log"
 pane | sed -n 29p | grep -q '? help' || fail "hint line lacks '? help'"
 pane | sed -n 29p | grep -q '/ search' || fail "hint line lacks '/ search'"
 ok "console starts on an empty database: top bar ($me, no shift, local and UTC clocks), tabs, hints"

@@ -78,7 +78,7 @@ console_start 120 30
 wait_text "1:Hosts"
 ms=$(help_answers)
 wait_re '^ +Hosts: 5 '
-pane | sed -n 2p | grep -q '1:Hosts.*2:Log' || fail "tab row is not Hosts, Log"
+pane | sed -n 2p | grep -q '1:Hosts.*2:Incidents.*3:Log' || fail "tab row is not Hosts, Incidents, Log"
 ok "the console opens on Hosts; ? answered in ${ms} ms while the fleet connects"
 
 # ---- hosts come up with figures (load per CPU, memory %, disk %) ----

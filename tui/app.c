@@ -21,10 +21,12 @@
 
 #include "actions.h"
 #include "app.h"
+#include "autoincident.h"
 #include "clock.h"
 #include "config.h"
 #include "fleet.h"
 #include "fleetlog.h"
+#include "incident.h"
 #include "inventory.h"
 #include "keymap.h"
 #include "monitor.h"
@@ -36,6 +38,7 @@
 /* Tab order. Later views (Incidents, ...) add one line each. */
 const struct view_class *const view_registry[] = {
 	&view_hosts_class,
+	&view_incidents_class,
 	&view_log_class,
 };
 const size_t view_registry_n = sizeof view_registry / sizeof view_registry[0];
@@ -50,6 +53,8 @@ const size_t view_registry_n = sizeof view_registry / sizeof view_registry[0];
 #define PRUNE_EVERY_MS (3600 * 1000LL)
 #define RAW_KEEP_MS (48 * 3600 * 1000LL)
 #define HOURLY_KEEP_MS (35 * 24 * 3600 * 1000LL)
+/* SLA breaches, escalation timeouts and host grace periods are checked this often. */
+#define INCIDENT_CHECK_MS 5000
 
 /* Parts of the screen that must be drawn again. */
 enum {
@@ -102,8 +107,15 @@ struct app {
 	int64_t next_flush_mono;
 	int64_t next_prune_mono;
 	bool idle_more; /* the focused view's on_idle has work left */
-	struct ui_count counts[8];
+	struct ui_count counts[16];
 	size_t n_counts;
+	/* Incidents: the rules, open counts per severity for the top bar and alerts. */
+	struct incident_config inc_cfg;
+	int64_t inc_open[INCIDENT_N_SEV];
+	bool inc_counted; /* inc_open holds a baseline (no alert for what was open at start) */
+	struct autoincident *autoinc; /* NULL without a fleet */
+	int64_t next_incident_check_mono;
+	int64_t inc_drawn_sec; /* the second the Incidents view's countdowns show */
 };
 
 /* ---- signals: handlers only write the signal number to a pipe ---- */
@@ -165,6 +177,11 @@ struct store *app_store(struct app *a)
 const struct config *app_config(const struct app *a)
 {
 	return &a->cfg;
+}
+
+const struct incident_config *app_incident_config(const struct app *a)
+{
+	return &a->inc_cfg;
 }
 
 struct fleet *app_fleet(struct app *a)
@@ -275,9 +292,12 @@ static unsigned flags_to_dirty(unsigned f)
 	return d;
 }
 
+static void count_incidents(struct app *a);
+
 void app_data_changed(struct app *a)
 {
 	load_shift(a);
+	count_incidents(a);
 	a->dirty |= DIRTY_TOP;
 	for (size_t i = 0; i < a->nviews; i++)
 		if (a->views[i]->cls->on_data_changed)
@@ -466,7 +486,7 @@ static void count_hosts(struct app *a)
 
 	a->n_counts = 0;
 	if (!a->fleet)
-		return;
+		goto incidents;
 	for (size_t i = 0; i < total; i++) {
 		enum monitor_host s = app_host_state(a, i);
 		if ((unsigned)s <= MON_DISABLED)
@@ -485,6 +505,49 @@ static void count_hosts(struct app *a)
 		c->role = count_defs[i].role;
 		a->n_counts++;
 	}
+incidents:
+	/* Open incidents per severity ("2 SEV1"), zero counts left out. */
+	for (int i = 0; i < INCIDENT_N_SEV && a->n_counts < sizeof a->counts / sizeof a->counts[0];
+	     i++) {
+		static const enum theme_role roles[INCIDENT_N_SEV] = {ROLE_CRIT, ROLE_WARN, ROLE_ACCENT,
+								      ROLE_NORMAL};
+		struct ui_count *c = &a->counts[a->n_counts];
+
+		if (!a->inc_open[i])
+			continue;
+		snprintf(c->text, sizeof c->text, "%lld SEV%d", (long long)a->inc_open[i], i + 1);
+		c->role = roles[i];
+		a->n_counts++;
+	}
+}
+
+/*
+ * Reads the open incidents per severity. More open incidents of an alerting
+ * severity than last time means a new one (opened here, by the CLI or the
+ * monitor): the terminal bell or a flash, as incidents.yaml says.
+ */
+static void count_incidents(struct app *a)
+{
+	int64_t n[INCIDENT_N_SEV] = {0};
+	struct err e = {{0}};
+	bool alert = false;
+
+	if (incident_open_counts(a->st, n, &e) < 0) {
+		app_message(a, ROLE_ERROR, "Incident counts: %s", e.msg);
+		return;
+	}
+	for (int i = 0; i < INCIDENT_N_SEV; i++)
+		if (a->inc_counted && i < a->inc_cfg.alert_severity && n[i] > a->inc_open[i])
+			alert = true;
+	memcpy(a->inc_open, n, sizeof n);
+	a->inc_counted = true;
+	if (alert && a->screen) {
+		if (a->inc_cfg.alert == INCIDENT_ALERT_BELL)
+			beep();
+		else if (a->inc_cfg.alert == INCIDENT_ALERT_FLASH)
+			flash();
+	}
+	count_hosts(a);
 }
 
 /*
@@ -523,6 +586,11 @@ static void start_fleet(struct app *a)
 	a->mon = monitor_new(a->fleet, &a->inv, &e);
 	if (!a->mon)
 		goto fail;
+	a->autoinc = autoincident_new(a->inv.n_hosts);
+	if (!a->autoinc) {
+		err_set(&e, "out of memory");
+		goto fail;
+	}
 	/* Hosts connect (max_handshakes at a time) even when they list no probes. */
 	for (size_t i = 0; i < a->inv.n_hosts; i++)
 		fleet_connect(a->fleet, i);
@@ -531,6 +599,7 @@ static void start_fleet(struct app *a)
 	return;
 fail:
 	start_problem(a, e.msg);
+	autoincident_free(&a->autoinc);
 	monitor_free(&a->mon);
 	fleet_free(&a->fleet);
 }
@@ -570,12 +639,99 @@ static void fleet_work(struct app *a, size_t nf)
 	}
 }
 
+/* What a host's connection means for automatic incidents. */
+static const enum autoincident_reach reach_of[] = {
+	[FLEET_IDLE] = AUTOINCIDENT_OTHER,	     [FLEET_CONNECTING] = AUTOINCIDENT_OTHER,
+	[FLEET_KEY_UNKNOWN] = AUTOINCIDENT_OTHER,    [FLEET_KEY_CHANGED] = AUTOINCIDENT_KEY_CHANGED,
+	[FLEET_KEY_REJECTED] = AUTOINCIDENT_OTHER,   [FLEET_AUTH] = AUTOINCIDENT_OTHER,
+	[FLEET_AUTH_FAILED] = AUTOINCIDENT_OTHER,    [FLEET_UP] = AUTOINCIDENT_UP,
+	[FLEET_DOWN] = AUTOINCIDENT_FAILING,	     [FLEET_DISABLED] = AUTOINCIDENT_OTHER,
+};
+
+static void on_autoincident(void *ud, const struct incident_signal *sig,
+			    enum incident_observed what, int64_t id)
+{
+	struct app *a = ud;
+
+	if (what == INCIDENT_OBS_OPENED)
+		app_message(a, sig->severity <= 2 ? ROLE_CRIT : ROLE_WARN, "Incident #%lld opened: %s",
+			    (long long)id, sig->title);
+}
+
+/*
+ * Feeds the fleet's and the monitor's state to the automatic incidents; they
+ * write only on changes. A retrying host counts as failing (its grace period
+ * runs on); probe results count only while the session is up (else stale).
+ */
+static void autoincident_scan(struct app *a)
+{
+	int64_t now = clock_now_ms();
+	struct err e = {{0}};
+	int sent = 0;
+
+	if (!a->autoinc)
+		return;
+	for (size_t i = 0; i < fleet_count(a->fleet); i++) {
+		const struct monitor_probe *p = NULL;
+		struct fleet_status fs;
+		enum autoincident_reach r = AUTOINCIDENT_OTHER;
+		size_t np = 0;
+		int rc = 0;
+
+		fleet_status(a->fleet, i, &fs);
+		if ((size_t)fs.state < sizeof reach_of / sizeof reach_of[0])
+			r = reach_of[fs.state];
+		if (fs.state == FLEET_CONNECTING && fs.failures > 0)
+			r = AUTOINCIDENT_FAILING;
+		rc = autoincident_reach(a->autoinc, a->st, &a->inc_cfg, i, a->inv.hosts[i].name, r,
+					fs.failures, now, on_autoincident, a, &e);
+		sent += rc > 0 ? rc : 0;
+		if (rc < 0)
+			app_message(a, ROLE_ERROR, "Incident for %s: %s", a->inv.hosts[i].name, e.msg);
+		if (fs.state != FLEET_UP)
+			continue;
+		np = monitor_probes(a->mon, i, &p);
+		for (size_t k = 0; k < np; k++) {
+			if (!p[k].have)
+				continue;
+			rc = autoincident_probe(a->autoinc, a->st, &a->inc_cfg, i,
+						a->inv.hosts[i].name, p[k].name, p[k].result.state,
+						p[k].result.summary, on_autoincident, a, &e);
+			sent += rc > 0 ? rc : 0;
+			if (rc < 0)
+				app_message(a, ROLE_ERROR, "Incident for %s/%s: %s",
+					    a->inv.hosts[i].name, p[k].name, e.msg);
+		}
+	}
+	if (sent)
+		app_data_changed(a);
+}
+
+/* Every INCIDENT_CHECK_MS: SLA breaches, escalation timeouts, host grace periods. */
+static void incident_timers(struct app *a)
+{
+	int64_t now = clock_now_ms();
+	struct err e = {{0}};
+	int n = 0, k = 0;
+
+	if ((n = incident_sla_check(a->st, &a->inc_cfg, now, NULL, NULL, &e)) < 0)
+		app_message(a, ROLE_ERROR, "SLA check: %s", e.msg);
+	if ((k = incident_escalation_check(a->st, &a->inc_cfg, now, &e)) < 0)
+		app_message(a, ROLE_ERROR, "Escalation check: %s", e.msg);
+	if (n > 0 || k > 0) {
+		app_data_changed(a);
+		frame_reason(a, "data");
+	}
+	autoincident_scan(a);
+}
+
 /* Fleet-driven redraws, throttled: a storm of results costs a few frames a second. */
 static void fleet_timers(struct app *a, int64_t now)
 {
 	if (!a->hosts_changed || now < a->next_hosts_draw_mono)
 		return;
 	a->hosts_changed = false;
+	autoincident_scan(a);
 	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
 	count_hosts(a);
 	a->dirty |= DIRTY_TOP;
@@ -803,6 +959,16 @@ static void run_timers(struct app *a)
 		a->dirty |= DIRTY_TOP;
 		frame_reason(a, "tick");
 	}
+	/* SLA countdowns run in seconds. */
+	if (a->views[a->focus]->cls == &view_incidents_class && wall / 1000 != a->inc_drawn_sec) {
+		a->inc_drawn_sec = wall / 1000;
+		a->dirty |= DIRTY_VIEW;
+		frame_reason(a, "tick");
+	}
+	if (now >= a->next_incident_check_mono) {
+		a->next_incident_check_mono = now + INCIDENT_CHECK_MS;
+		incident_timers(a);
+	}
 	fleet_timers(a, now);
 }
 
@@ -863,6 +1029,8 @@ static void load_config(struct app *a)
 		start_problem(a, e.msg);
 	if (a->cfg.data_poll_ms < 100 || a->cfg.data_poll_ms > 10000)
 		a->cfg.data_poll_ms = 500;
+	if (incident_config_load(a->opts->paths->incidents_file, &a->inc_cfg, &e) < 0)
+		start_problem(a, e.msg); /* the defaults stand in */
 }
 
 static void load_theme(struct app *a)
@@ -955,6 +1123,7 @@ static void app_free(struct app *a)
 	/* First: unfinished commands report to the monitor and the views, still alive. */
 	fleet_free(&a->fleet);
 	monitor_free(&a->mon);
+	autoincident_free(&a->autoinc);
 	for (size_t i = 0; i < a->nviews; i++)
 		a->views[i]->cls->destroy(a->views[i]);
 	a->nviews = 0;
@@ -1007,7 +1176,7 @@ int app_run(const struct app_opts *o)
 	}
 	a->fds_cap = 2;
 	start_fleet(a);
-	count_hosts(a);
+	count_incidents(a); /* the baseline for alerts; also the host counters */
 	if (signals_install(&e) < 0 || screen_start(a, &e) < 0 || create_views(a, &e) < 0)
 		goto out;
 	a->next_poll_mono = clock_mono_ms() + a->cfg.data_poll_ms;

@@ -20,6 +20,7 @@
 #ifndef OPSDECK_APP_H
 #define OPSDECK_APP_H
 
+#include "incident_config.h"
 #include "monitor.h"
 #include "paths.h"
 #include "store.h"
@@ -44,6 +45,9 @@ struct store *app_store(struct app *a);
 
 /* The loaded configuration. */
 const struct config *app_config(const struct app *a);
+
+/* incidents.yaml (SLA targets, escalation, alerts), loaded at start. */
+const struct incident_config *app_incident_config(const struct app *a);
 
 /* Sets the message line (printf-style; the text is sanitised when drawn). */
 void app_message(struct app *a, enum theme_role role, const char *fmt, ...)

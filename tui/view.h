@@ -70,4 +70,7 @@ extern const struct view_class view_log_class;
 /* The Hosts view and its host detail (view_hosts.c, view_host.c). */
 extern const struct view_class view_hosts_class;
 
+/* The incident queue and an incident's detail (view_incidents.c). */
+extern const struct view_class view_incidents_class;
+
 #endif

@@ -1,0 +1,188 @@
+/*
+ * autoincident: per-host memory of what was last reported to incident_observe,
+ * so the monitor's rounds become signals only on changes. Probes are few per
+ * host, so each host keeps a small array searched linearly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoincident.h"
+
+/* Severities of the incidents opened automatically. */
+#define SEV_PROBE 2
+#define SEV_UNREACHABLE 2
+#define SEV_HOSTKEY 1 /* a changed key may be an attack: page at once */
+
+struct ai_probe {
+	char name[64];
+	bool raised; /* a problem was reported and not yet its recovery */
+};
+
+struct ai_host {
+	struct ai_probe *probes; /* owned */
+	size_t n, cap;
+	int64_t failing_since; /* wall ms of the first failure in a row; 0 when not failing */
+	bool down_raised;
+	bool key_raised;
+};
+
+struct autoincident {
+	struct ai_host *hosts; /* owned, n_hosts */
+	size_t n_hosts;
+};
+
+struct autoincident *autoincident_new(size_t n_hosts)
+{
+	struct autoincident *ai = calloc(1, sizeof *ai);
+
+	if (!ai)
+		return NULL;
+	ai->hosts = calloc(n_hosts ? n_hosts : 1, sizeof *ai->hosts);
+	if (!ai->hosts) {
+		free(ai);
+		return NULL;
+	}
+	ai->n_hosts = n_hosts;
+	return ai;
+}
+
+void autoincident_free(struct autoincident **aip)
+{
+	struct autoincident *ai = aip ? *aip : NULL;
+
+	if (!ai)
+		return;
+	for (size_t i = 0; i < ai->n_hosts; i++)
+		free(ai->hosts[i].probes);
+	free(ai->hosts);
+	free(ai);
+	*aip = NULL;
+}
+
+/* Sends one signal keyed "name/what". Returns 1 when sent, -1 with e set. */
+static int ai_send(struct store *st, const struct incident_config *cfg, const char *name,
+		const char *what, enum incident_source src, enum incident_signal_kind kind,
+		int severity, const char *title, const char *detail, autoincident_fn fn,
+		void *ud, struct err *e)
+{
+	char key[256];
+	struct incident_signal sig = {key, src, kind, severity, title, name, detail};
+	int64_t id = 0;
+	int rc = 0;
+
+	snprintf(key, sizeof key, "%s/%s", name, what);
+	rc = incident_observe(st, cfg, &sig, &id, e);
+	if (rc < 0)
+		return -1;
+	if (fn)
+		fn(ud, &sig, (enum incident_observed)rc, id);
+	return 1;
+}
+
+/* Flips *raised to want, sending the matching signal; unchanged on failure. */
+static int flip(bool *raised, bool want, struct store *st, const struct incident_config *cfg,
+		const char *name, const char *what, enum incident_source src, int severity,
+		const char *title, const char *detail, autoincident_fn fn, void *ud,
+		struct err *e)
+{
+	int rc = 0;
+
+	if (*raised == want)
+		return 0;
+	rc = ai_send(st, cfg, name, what, src, want ? INCIDENT_SIGNAL_PROBLEM : INCIDENT_SIGNAL_RECOVERY,
+		  severity, title, detail, fn, ud, e);
+	if (rc > 0)
+		*raised = want;
+	return rc;
+}
+
+int autoincident_reach(struct autoincident *ai, struct store *st,
+		       const struct incident_config *cfg, size_t host, const char *name,
+		       enum autoincident_reach reach, int failures, int64_t now,
+		       autoincident_fn fn, void *ud, struct err *e)
+{
+	struct ai_host *h = NULL;
+	char title[200];
+	int sent = 0, rc = 0;
+	bool down = false;
+
+	if (!ai || host >= ai->n_hosts)
+		return 0;
+	h = &ai->hosts[host];
+	if (reach == AUTOINCIDENT_FAILING) {
+		if (!h->failing_since)
+			h->failing_since = now;
+		/* The grace period: one dropped connection is not an incident. */
+		down = failures >= AUTOINCIDENT_GRACE_FAILURES ||
+		       now - h->failing_since >= AUTOINCIDENT_GRACE_MS;
+	} else if (reach == AUTOINCIDENT_UP) {
+		h->failing_since = 0;
+	}
+	/* AUTOINCIDENT_OTHER (connecting, waiting on a key) keeps what was reported. */
+	if (reach == AUTOINCIDENT_FAILING ? down : reach == AUTOINCIDENT_UP) {
+		snprintf(title, sizeof title, "%s unreachable", name);
+		rc = flip(&h->down_raised, down, st, cfg, name, "ssh", INCIDENT_SRC_PROBE,
+			  SEV_UNREACHABLE, title, down ? "connection failed" : "host is up again",
+			  fn, ud, e);
+		if (rc < 0)
+			return -1;
+		sent += rc;
+	}
+	if (reach == AUTOINCIDENT_KEY_CHANGED || reach == AUTOINCIDENT_UP) {
+		bool changed = reach == AUTOINCIDENT_KEY_CHANGED;
+		snprintf(title, sizeof title, "%s host key changed", name);
+		rc = flip(&h->key_raised, changed, st, cfg, name, "hostkey", INCIDENT_SRC_HOST_KEY,
+			  SEV_HOSTKEY, title,
+			  changed ? "server offers a different host key" : "trusted key again", fn,
+			  ud, e);
+		if (rc < 0)
+			return -1;
+		sent += rc;
+	}
+	return sent;
+}
+
+static struct ai_probe *probe_slot(struct ai_host *h, const char *probe)
+{
+	struct ai_probe *p = NULL;
+
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->probes[i].name, probe) == 0)
+			return &h->probes[i];
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 8;
+		p = realloc(h->probes, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		h->probes = p;
+		h->cap = cap;
+	}
+	p = &h->probes[h->n++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "%s", probe);
+	return p;
+}
+
+int autoincident_probe(struct autoincident *ai, struct store *st,
+		       const struct incident_config *cfg, size_t host, const char *name,
+		       const char *probe, enum probe_state state, const char *summary,
+		       autoincident_fn fn, void *ud, struct err *e)
+{
+	struct ai_probe *p = NULL;
+	char title[200];
+
+	if (!ai || host >= ai->n_hosts)
+		return 0;
+	/* Only CRITICAL raises and only OK clears: WARNING/UNKNOWN keep the last word. */
+	if (state != PROBE_CRITICAL && state != PROBE_OK)
+		return 0;
+	p = probe_slot(&ai->hosts[host], probe);
+	if (!p) {
+		err_set(e, "out of memory");
+		return -1;
+	}
+	snprintf(title, sizeof title, "%s: %s critical", name, probe);
+	return flip(&p->raised, state == PROBE_CRITICAL, st, cfg, name, probe, INCIDENT_SRC_PROBE,
+		    SEV_PROBE, title, summary, fn, ud, e);
+}
