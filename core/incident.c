@@ -1256,6 +1256,25 @@ static char *like_pattern(const char *s)
 	return p;
 }
 
+/* s as one FTS5 phrase: "..." with inner quotes doubled. The caller frees. */
+static char *fts_phrase(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = malloc(2 * n + 3), *q = p;
+
+	if (!p)
+		return NULL;
+	*q++ = '"';
+	for (; *s; s++) {
+		if (*s == '"')
+			*q++ = '"';
+		*q++ = *s;
+	}
+	*q++ = '"';
+	*q = '\0';
+	return p;
+}
+
 int incident_page(struct store *st, const struct incident_filter *f,
 		  const struct incident_cursor *cursor, enum incident_dir dir, int limit,
 		  incident_row_fn fn, void *ud, struct err *e)
@@ -1308,11 +1327,17 @@ int incident_page(struct store *st, const struct incident_filter *f,
 		b[nb++] = BT(f->host);
 	}
 	if (f->match && *f->match) {
-		if (!(pattern = like_pattern(f->match))) {
+		/* Three characters or more: a phrase over the trigram index is exactly a
+		 * case-insensitive substring test. Shorter: no trigram, scan with LIKE. */
+		bool indexed = strlen(f->match) >= 3;
+
+		if (!(pattern = indexed ? fts_phrase(f->match) : like_pattern(f->match))) {
 			err_set(e, "out of memory");
 			goto out;
 		}
-		bad |= sql_cat(sql, sizeof sql, &used, " AND i.title LIKE ? ESCAPE '\\'");
+		bad |= sql_cat(sql, sizeof sql, &used, indexed ?
+			" AND i.id IN (SELECT rowid FROM incident_title_fts WHERE incident_title_fts MATCH ?)" :
+			" AND i.title LIKE ? ESCAPE '\\'");
 		b[nb++] = BT(pattern);
 	}
 	if (cursor && cursor->id) {

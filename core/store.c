@@ -207,6 +207,23 @@ static const char *const migrations[] = {
 	"  linked_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (problem_id, incident_id)) WITHOUT ROWID;"
 	"CREATE INDEX problem_incidents_incident ON problem_incidents(incident_id, problem_id);",
+	/* 4: a trigram index on incident titles, so a substring filter that matches
+	 * little is an index lookup instead of a scan of every title. */
+	"CREATE VIRTUAL TABLE incident_title_fts USING fts5(title, content='incidents',"
+	"  content_rowid='id', tokenize='trigram');"
+	"INSERT INTO incident_title_fts(incident_title_fts) VALUES ('rebuild');"
+	"CREATE TRIGGER incident_title_insert AFTER INSERT ON incidents BEGIN"
+	"  INSERT INTO incident_title_fts(rowid, title) VALUES (new.id, new.title);"
+	"END;"
+	"CREATE TRIGGER incident_title_update AFTER UPDATE OF title ON incidents BEGIN"
+	"  INSERT INTO incident_title_fts(incident_title_fts, rowid, title)"
+	"    VALUES ('delete', old.id, old.title);"
+	"  INSERT INTO incident_title_fts(rowid, title) VALUES (new.id, new.title);"
+	"END;"
+	"CREATE TRIGGER incident_title_delete AFTER DELETE ON incidents BEGIN"
+	"  INSERT INTO incident_title_fts(incident_title_fts, rowid, title)"
+	"    VALUES ('delete', old.id, old.title);"
+	"END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -789,6 +789,16 @@ static void test_queue_pages_and_filters(void **state)
 	flt.match = "%_L"; /* literal: only "100%_load" titles, case-insensitive */
 	assert_int_equal(incident_page(f->st, &flt, NULL, INCIDENT_FORWARD, 50, collect_row,
 				       &(struct collect){ 0 }, &e), 5);
+	/* Two characters go by LIKE, three or more by the trigram index: same answer. */
+	flt.match = "_L";
+	assert_int_equal(incident_page(f->st, &flt, NULL, INCIDENT_FORWARD, 50, collect_row,
+				       &(struct collect){ 0 }, &e), 5);
+	flt.match = "0%_LOA"; /* mid-word, other case */
+	assert_int_equal(incident_page(f->st, &flt, NULL, INCIDENT_FORWARD, 50, collect_row,
+				       &(struct collect){ 0 }, &e), 5);
+	flt.match = "no \"such\" title";
+	assert_int_equal(incident_page(f->st, &flt, NULL, INCIDENT_FORWARD, 50, collect_row,
+				       &(struct collect){ 0 }, &e), 0);
 	flt.match = NULL;
 	flt.states = INCIDENT_MASK(INCIDENT_CANCELLED);
 	assert_int_equal(incident_page(f->st, &flt, NULL, INCIDENT_FORWARD, 50, collect_row,
