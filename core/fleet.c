@@ -725,7 +725,7 @@ static void step_host(struct fleet *f, struct host *h, short revents)
 		}
 		if (h->cmds)
 			step_cmd(f, h);
-		else if (revents)
+		else if (revents & (POLLIN | POLLHUP | POLLERR))
 			check_idle(f, h, revents);
 		if (h->state == FLEET_UP && session_dead(h))
 			host_down(f, h, "connection closed by the host");
@@ -1121,8 +1121,13 @@ size_t fleet_pollfds(struct fleet *f, struct pollfd *fds, size_t max)
 			ev |= POLLIN;
 		if (want & SSH_WRITE_PENDING)
 			ev |= POLLOUT;
-		/* A connected session is always read, so a host that goes away is noticed. */
-		if (h->state == FLEET_UP || ev == 0)
+		/* An idle session is only read, so a host that goes away is noticed. Its
+		 * write flag may stay set with nothing to send: polling for POLLOUT
+		 * would wake the loop at once, over and over (measured: a busy loop
+		 * while the other hosts of a round were still working). */
+		if (h->state == FLEET_UP && !h->cmds)
+			ev = POLLIN;
+		else if (h->state == FLEET_UP || ev == 0)
 			ev |= POLLIN;
 		fds[n].fd = fd;
 		fds[n].events = ev;
