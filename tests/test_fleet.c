@@ -141,12 +141,15 @@ static void got_free(struct got *g)
 	memset(g, 0, sizeof *g);
 }
 
+static long loop_turns; /* poll() calls made by run_until */
+
 /* Polls until cond(f) is true or ms pass; returns whether it became true. */
 static bool run_until(struct fleet *f, bool (*cond)(struct fleet *, void *), void *arg, int ms)
 {
 	int64_t end = clock_mono_ms() + ms;
 
 	while (clock_mono_ms() < end) {
+		loop_turns++;
 		struct pollfd fds[32];
 		size_t n = fleet_pollfds(f, fds, 32);
 		int64_t dl = fleet_next_deadline(f);
@@ -643,6 +646,27 @@ static void test_budgeted_dispatch_finishes_everything(void **state)
 	got_free(&g);
 }
 
+static void test_idle_sessions_do_not_wake_the_loop(void **state)
+{
+	struct got g = { 0 };
+	struct fleet *f = make_fleet(&g, fx_known, 64);
+	struct err e = { { 0 } };
+
+	(void)state;
+	/* Host 0 finishes at once and sits idle while host 1 works for a second:
+	 * the loop must sleep in poll, not wake for the idle session over and over. */
+	assert_int_equal(fleet_run(f, 0, "true", 0, on_done, &g, &e), 0);
+	assert_int_equal(fleet_run(f, 1, "sleep 1", 0, on_done, &g, &e), 0);
+	loop_turns = 0;
+	assert_true(run_until(f, idle, NULL, 15000));
+	assert_int_equal(g.n, 2);
+	/* A handful of wake-ups per event; a busy loop makes tens of thousands. */
+	if (loop_turns > 300)
+		fail_msg("the loop woke %ld times for two commands", loop_turns);
+	fleet_free(&f);
+	got_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_client_key_is_auth_failed),
 		cmocka_unit_test(test_handshakes_are_bounded),
 		cmocka_unit_test(test_budgeted_dispatch_finishes_everything),
+		cmocka_unit_test(test_idle_sessions_do_not_wake_the_loop),
 		cmocka_unit_test(test_ssh_config_precedence),
 		cmocka_unit_test(test_names_resolve_without_blocking),
 		cmocka_unit_test(test_silent_listener_costs_only_its_row),
