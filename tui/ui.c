@@ -226,3 +226,33 @@ void ui_draw_too_small(int rows, int cols)
 		p += n + skip;
 	}
 }
+
+bool ui_scroll(int *scroll, enum ui_move m, int page)
+{
+	/* Indexed by enum ui_move: lines to move, in pages for the page moves. */
+	static const struct {
+		int lines, pages;
+	} steps[] = {
+		[UI_MOVE_UP] = { -1, 0 },    [UI_MOVE_DOWN] = { 1, 0 },
+		[UI_MOVE_PAGE_UP] = { 0, -1 }, [UI_MOVE_PAGE_DOWN] = { 0, 1 },
+	};
+
+	switch (m) {
+	case UI_MOVE_NONE:
+		return false;
+	case UI_MOVE_TOP:
+		*scroll = 0;
+		return true;
+	case UI_MOVE_BOTTOM:
+		*scroll = UI_SCROLL_END;
+		return true;
+	default:
+		break;
+	}
+	*scroll += steps[m].lines + steps[m].pages * (page > 0 ? page : 1);
+	if (*scroll < 0)
+		*scroll = 0;
+	if (*scroll > UI_SCROLL_END)
+		*scroll = UI_SCROLL_END;
+	return true;
+}

@@ -90,6 +90,26 @@ void ui_draw_message(int y, int cols, const char *msg, enum theme_role role);
 /* Clears the screen and centres "Terminal too small (need 40x12)". */
 void ui_draw_too_small(int rows, int cols);
 
+/* Movements of a scrollable pane (details, overlays), whatever actions a view maps to them. */
+enum ui_move {
+	UI_MOVE_NONE,
+	UI_MOVE_UP,
+	UI_MOVE_DOWN,
+	UI_MOVE_PAGE_UP,
+	UI_MOVE_PAGE_DOWN,
+	UI_MOVE_TOP,
+	UI_MOVE_BOTTOM,
+};
+
+/* "The last line": the pane's drawing code clamps scroll to what it has. */
+#define UI_SCROLL_END (1 << 24)
+
+/*
+ * Applies m to *scroll (page lines a page; never below 0; UI_MOVE_BOTTOM sets
+ * UI_SCROLL_END). Returns false for UI_MOVE_NONE, when nothing moved.
+ */
+bool ui_scroll(int *scroll, enum ui_move m, int page);
+
 /* ---- prompt.c: a modal one-line editor or a yes/no question ---- */
 
 #define PROMPT_MAX 1024 /* bytes of UTF-8 the editor holds */

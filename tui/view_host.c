@@ -689,25 +689,15 @@ unsigned view_host_reconnect(struct app *a, size_t host)
 
 unsigned view_host_action(struct host_detail *d, int action)
 {
+	static const enum ui_move moves[ACT__COUNT] = {
+		[ACT_HOSTS_UP] = UI_MOVE_UP,		  [ACT_HOSTS_DOWN] = UI_MOVE_DOWN,
+		[ACT_HOSTS_PAGE_UP] = UI_MOVE_PAGE_UP,	  [ACT_HOSTS_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+		[ACT_HOSTS_TOP] = UI_MOVE_TOP,		  [ACT_HOSTS_BOTTOM] = UI_MOVE_BOTTOM,
+	};
+
+	if (action >= 0 && action < ACT__COUNT && ui_scroll(&d->scroll, moves[action], d->page))
+		return VIEW_HANDLED | VIEW_REDRAW;
 	switch (action) {
-	case ACT_HOSTS_UP:
-		d->scroll--;
-		break;
-	case ACT_HOSTS_DOWN:
-		d->scroll++;
-		break;
-	case ACT_HOSTS_PAGE_UP:
-		d->scroll -= d->page;
-		break;
-	case ACT_HOSTS_PAGE_DOWN:
-		d->scroll += d->page;
-		break;
-	case ACT_HOSTS_TOP:
-		d->scroll = 0;
-		break;
-	case ACT_HOSTS_BOTTOM:
-		d->scroll = 1 << 24; /* clamped when drawn */
-		break;
 	case ACT_HOSTS_RECONNECT:
 		return view_host_reconnect(d->app, d->host);
 	case ACT_HOSTS_ACCEPT_KEY:
@@ -719,9 +709,6 @@ unsigned view_host_action(struct host_detail *d, int action)
 	default:
 		return VIEW_HANDLED; /* table keys wait until the detail is closed */
 	}
-	if (d->scroll < 0)
-		d->scroll = 0;
-	return VIEW_HANDLED | VIEW_REDRAW;
 }
 
 unsigned view_host_idle(struct host_detail *d)

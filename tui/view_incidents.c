@@ -960,30 +960,23 @@ static const inc_action_fn table_actions[ACT__COUNT] = {
 	[ACT_BACK] = act_back,
 };
 
-/* Scroll steps of the detail per movement action (INT_MAX-ish: to the end). */
-static const int detail_steps[ACT__COUNT] = {
-	[ACT_INC_UP] = -1,	  [ACT_INC_DOWN] = 1,	     [ACT_INC_PAGE_UP] = -1000,
-	[ACT_INC_PAGE_DOWN] = 1000, [ACT_INC_TOP] = -(1 << 30), [ACT_INC_BOTTOM] = 1 << 20,
+/* How the movement actions scroll the detail. */
+static const enum ui_move detail_moves[ACT__COUNT] = {
+	[ACT_INC_UP] = UI_MOVE_UP,	       [ACT_INC_DOWN] = UI_MOVE_DOWN,
+	[ACT_INC_PAGE_UP] = UI_MOVE_PAGE_UP,   [ACT_INC_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+	[ACT_INC_TOP] = UI_MOVE_TOP,	       [ACT_INC_BOTTOM] = UI_MOVE_BOTTOM,
 };
 
 static unsigned detail_action(struct inc_view *iv, int action)
 {
-	struct inc_detail *d = iv->detail;
-	int step = detail_steps[action];
-
 	if (ops[action].run)
 		return start_op(iv, action);
 	if (action == ACT_BACK || action == ACT_INC_DETAIL) {
 		detail_free(&iv->detail);
 		return VIEW_HANDLED | VIEW_REDRAW;
 	}
-	if (!step)
+	if (!ui_scroll(&iv->detail->scroll, detail_moves[action], iv->page))
 		return VIEW_HANDLED; /* filters wait until the detail is closed */
-	if (step == 1000 || step == -1000)
-		step = step > 0 ? iv->page : -iv->page;
-	d->scroll = step < -(1 << 29) ? 0 : d->scroll + step;
-	if (d->scroll < 0)
-		d->scroll = 0;
 	return VIEW_HANDLED | VIEW_REDRAW;
 }
 

@@ -1087,27 +1087,16 @@ static const log_action_fn table_actions[ACT__COUNT] = {
 /* In the detail overlay the movement keys scroll it; Enter and Esc close it. */
 static unsigned detail_action(struct log_view *lv, int action)
 {
+	static const enum ui_move moves[ACT__COUNT] = {
+		[ACT_LOG_UP] = UI_MOVE_UP,		[ACT_LOG_DOWN] = UI_MOVE_DOWN,
+		[ACT_LOG_PAGE_UP] = UI_MOVE_PAGE_UP,	[ACT_LOG_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+		[ACT_LOG_TOP] = UI_MOVE_TOP,		[ACT_LOG_BOTTOM] = UI_MOVE_BOTTOM,
+	};
 	struct log_detail *d = lv->detail;
 
+	if (action >= 0 && action < ACT__COUNT && ui_scroll(&d->scroll, moves[action], lv->page))
+		return VIEW_HANDLED | VIEW_REDRAW;
 	switch (action) {
-	case ACT_LOG_UP:
-		d->scroll--;
-		break;
-	case ACT_LOG_DOWN:
-		d->scroll++;
-		break;
-	case ACT_LOG_PAGE_UP:
-		d->scroll -= lv->page;
-		break;
-	case ACT_LOG_PAGE_DOWN:
-		d->scroll += lv->page;
-		break;
-	case ACT_LOG_TOP:
-		d->scroll = 0;
-		break;
-	case ACT_LOG_BOTTOM:
-		d->scroll = 1 << 20; /* clamped when drawn */
-		break;
 	case ACT_BACK:
 	case ACT_LOG_DETAIL:
 		detail_free(&lv->detail);
@@ -1117,8 +1106,6 @@ static unsigned detail_action(struct log_view *lv, int action)
 	default:
 		return VIEW_HANDLED; /* filters wait until the detail is closed */
 	}
-	if (d && lv->detail && d->scroll < 0)
-		d->scroll = 0;
 	return VIEW_HANDLED | VIEW_REDRAW;
 }
 
