@@ -27,9 +27,25 @@ struct ai_host {
 	bool key_raised;
 };
 
+/* Which reported flag of a host: its probes by index, then these two. */
+#define SLOT_DOWN (-1)
+#define SLOT_KEY (-2)
+
+/* A reported flag flipped inside a batch, put back if the batch's commit fails.
+ * By index: a host's probe array may move while the batch runs. */
+struct ai_undo {
+	size_t host;
+	int slot;
+	bool was;
+};
+
 struct autoincident {
 	struct ai_host *hosts; /* owned, n_hosts */
 	size_t n_hosts;
+	bool batching; /* between autoincident_batch_begin and _end */
+	bool in_txn;   /* the batch's transaction is open (begun at its first signal) */
+	struct ai_undo *undo; /* owned */
+	size_t n_undo, cap_undo;
 };
 
 struct autoincident *autoincident_new(size_t n_hosts)
@@ -56,12 +72,17 @@ void autoincident_free(struct autoincident **aip)
 	for (size_t i = 0; i < ai->n_hosts; i++)
 		free(ai->hosts[i].probes);
 	free(ai->hosts);
+	free(ai->undo);
 	free(ai);
 	*aip = NULL;
 }
 
-/* Sends one signal keyed "name/what". Returns 1 when sent, -1 with e set. */
-static int ai_send(struct store *st, const struct incident_config *cfg, const char *name,
+/*
+ * Sends one signal keyed "name/what". In a batch the first signal opens the
+ * batch's transaction; incident_observe then nests in it. Returns 1 when sent,
+ * -1 with e set.
+ */
+static int ai_send(struct autoincident *ai, struct store *st, const struct incident_config *cfg, const char *name,
 		const char *what, enum incident_source src, enum incident_signal_kind kind,
 		int severity, const char *title, const char *detail, autoincident_fn fn,
 		void *ud, struct err *e)
@@ -72,6 +93,11 @@ static int ai_send(struct store *st, const struct incident_config *cfg, const ch
 	int rc = 0;
 
 	snprintf(key, sizeof key, "%s/%s", name, what);
+	if (ai->batching && !ai->in_txn) {
+		if (store_begin(st, e) < 0)
+			return -1;
+		ai->in_txn = true;
+	}
 	rc = incident_observe(st, cfg, &sig, &id, e);
 	if (rc < 0)
 		return -1;
@@ -80,20 +106,79 @@ static int ai_send(struct store *st, const struct incident_config *cfg, const ch
 	return 1;
 }
 
-/* Flips *raised to want, sending the matching signal; unchanged on failure. */
-static int flip(bool *raised, bool want, struct store *st, const struct incident_config *cfg,
-		const char *name, const char *what, enum incident_source src, int severity,
-		const char *title, const char *detail, autoincident_fn fn, void *ud,
-		struct err *e)
+static bool *flag_of(struct autoincident *ai, size_t host, int slot)
+{
+	struct ai_host *h = &ai->hosts[host];
+
+	return slot == SLOT_DOWN ? &h->down_raised :
+	       slot == SLOT_KEY	 ? &h->key_raised :
+				   &h->probes[slot].raised;
+}
+
+/* Remembers a flag's value before a batch flips it. -1 when memory runs out. */
+static int undo_push(struct autoincident *ai, size_t host, int slot)
+{
+	if (ai->n_undo == ai->cap_undo) {
+		size_t cap = ai->cap_undo ? ai->cap_undo * 2 : 64;
+		struct ai_undo *u = realloc(ai->undo, cap * sizeof *u);
+
+		if (!u)
+			return -1;
+		ai->undo = u;
+		ai->cap_undo = cap;
+	}
+	ai->undo[ai->n_undo++] = (struct ai_undo){host, slot, *flag_of(ai, host, slot)};
+	return 0;
+}
+
+/* Flips a host's flag (slot) to want, sending the matching signal; unchanged on failure. */
+static int flip(struct autoincident *ai, size_t host, int slot, bool want, struct store *st,
+		const struct incident_config *cfg, const char *name, const char *what,
+		enum incident_source src, int severity, const char *title, const char *detail,
+		autoincident_fn fn, void *ud, struct err *e)
 {
 	int rc = 0;
 
-	if (*raised == want)
+	if (*flag_of(ai, host, slot) == want)
 		return 0;
-	rc = ai_send(st, cfg, name, what, src, want ? INCIDENT_SIGNAL_PROBLEM : INCIDENT_SIGNAL_RECOVERY,
-		  severity, title, detail, fn, ud, e);
+	if (ai->batching && undo_push(ai, host, slot) < 0) {
+		err_set(e, "out of memory");
+		return -1;
+	}
+	rc = ai_send(ai, st, cfg, name, what, src,
+		     want ? INCIDENT_SIGNAL_PROBLEM : INCIDENT_SIGNAL_RECOVERY, severity, title,
+		     detail, fn, ud, e);
 	if (rc > 0)
-		*raised = want;
+		*flag_of(ai, host, slot) = want;
+	else if (ai->batching)
+		ai->n_undo--;
+	return rc;
+}
+
+void autoincident_batch_begin(struct autoincident *ai)
+{
+	if (!ai)
+		return;
+	ai->batching = true;
+	ai->in_txn = false;
+	ai->n_undo = 0;
+}
+
+int autoincident_batch_end(struct autoincident *ai, struct store *st, struct err *e)
+{
+	int rc = 0;
+
+	if (!ai || !ai->batching)
+		return 0;
+	ai->batching = false;
+	if (ai->in_txn && store_commit(st, e) < 0) {
+		/* Nothing of the batch is stored: report its changes again next time. */
+		for (size_t i = ai->n_undo; i-- > 0;)
+			*flag_of(ai, ai->undo[i].host, ai->undo[i].slot) = ai->undo[i].was;
+		rc = -1;
+	}
+	ai->in_txn = false;
+	ai->n_undo = 0;
 	return rc;
 }
 
@@ -122,7 +207,7 @@ int autoincident_reach(struct autoincident *ai, struct store *st,
 	/* AUTOINCIDENT_OTHER (connecting, waiting on a key) keeps what was reported. */
 	if (reach == AUTOINCIDENT_FAILING ? down : reach == AUTOINCIDENT_UP) {
 		snprintf(title, sizeof title, "%s unreachable", name);
-		rc = flip(&h->down_raised, down, st, cfg, name, "ssh", INCIDENT_SRC_PROBE,
+		rc = flip(ai, host, SLOT_DOWN, down, st, cfg, name, "ssh", INCIDENT_SRC_PROBE,
 			  SEV_UNREACHABLE, title, down ? "connection failed" : "host is up again",
 			  fn, ud, e);
 		if (rc < 0)
@@ -132,7 +217,7 @@ int autoincident_reach(struct autoincident *ai, struct store *st,
 	if (reach == AUTOINCIDENT_KEY_CHANGED || reach == AUTOINCIDENT_UP) {
 		bool changed = reach == AUTOINCIDENT_KEY_CHANGED;
 		snprintf(title, sizeof title, "%s host key changed", name);
-		rc = flip(&h->key_raised, changed, st, cfg, name, "hostkey", INCIDENT_SRC_HOST_KEY,
+		rc = flip(ai, host, SLOT_KEY, changed, st, cfg, name, "hostkey", INCIDENT_SRC_HOST_KEY,
 			  SEV_HOSTKEY, title,
 			  changed ? "server offers a different host key" : "trusted key again", fn,
 			  ud, e);
@@ -183,6 +268,6 @@ int autoincident_probe(struct autoincident *ai, struct store *st,
 		return -1;
 	}
 	snprintf(title, sizeof title, "%s: %s critical", name, probe);
-	return flip(&p->raised, state == PROBE_CRITICAL, st, cfg, name, probe, INCIDENT_SRC_PROBE,
-		    SEV_PROBE, title, summary, fn, ud, e);
+	return flip(ai, host, (int)(p - ai->hosts[host].probes), state == PROBE_CRITICAL, st, cfg,
+		    name, probe, INCIDENT_SRC_PROBE, SEV_PROBE, title, summary, fn, ud, e);
 }

@@ -333,7 +333,11 @@ static void bind_all(sqlite3_stmt *s, const struct bindv *b, size_t n)
 	}
 }
 
-/* Prepares sql with bindings; the caller finalises. NULL with e set. */
+/*
+ * Prepares sql with bindings; the caller finalises. NULL with e set. For SQL that
+ * is built at run time, and for loops that hand rows to a caller's function (which
+ * might run the same query again).
+ */
 static sqlite3_stmt *sql_query(struct store *st, const char *sql, const struct bindv *b,
 			       size_t n, struct err *e)
 {
@@ -344,11 +348,26 @@ static sqlite3_stmt *sql_query(struct store *st, const char *sql, const struct b
 	return s;
 }
 
-/* Runs one statement to completion. 0 or -1 with e set. */
+/*
+ * The same for a string literal, from the store's statement cache: a burst of
+ * automatic incidents would otherwise spend most of its time parsing SQL. The
+ * caller releases it with store_stmt_done, never finalises it.
+ */
+static sqlite3_stmt *sql_cached(struct store *st, const char *sql, const struct bindv *b,
+				size_t n, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s)
+		bind_all(s, b, n);
+	return s;
+}
+
+/* Runs one statement (a literal) to completion. 0 or -1 with e set. */
 static int sql_run(struct store *st, const char *sql, const struct bindv *b, size_t n,
 		   struct err *e)
 {
-	sqlite3_stmt *s = sql_query(st, sql, b, n, e);
+	sqlite3_stmt *s = sql_cached(st, sql, b, n, e);
 	int rc = -1;
 
 	if (!s)
@@ -357,28 +376,25 @@ static int sql_run(struct store *st, const char *sql, const struct bindv *b, siz
 		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
 	else
 		rc = 0;
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc;
 }
 
-/* One integer from a one-row query; def when there is no row. -1 on error. */
+/* One integer from a one-row query (a literal); def when there is no row. -1 on error. */
 static int sql_int(struct store *st, const char *sql, const struct bindv *b, size_t n,
 		   int64_t def, int64_t *out, struct err *e)
 {
-	sqlite3_stmt *s = sql_query(st, sql, b, n, e);
+	sqlite3_stmt *s = sql_cached(st, sql, b, n, e);
 	int r;
 
 	if (!s)
 		return -1;
 	r = sqlite3_step(s);
 	*out = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : def;
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
-		sqlite3_finalize(s);
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	store_stmt_done(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -1;
 }
 
 /* Allocates a formatted string; NULL when memory runs out. The caller frees. */
@@ -543,7 +559,7 @@ static int row_to_incident(sqlite3_stmt *s, struct incident *x)
 /* A ", "-joined list from a one-column query; "" when empty. The caller frees. */
 static char *joined(struct store *st, const char *sql, int64_t id, struct err *e)
 {
-	sqlite3_stmt *s = sql_query(st, sql, BINDS(BI(id)), e);
+	sqlite3_stmt *s = sql_cached(st, sql, BINDS(BI(id)), e);
 	char *out = NULL;
 
 	if (!s)
@@ -552,7 +568,7 @@ static char *joined(struct store *st, const char *sql, int64_t id, struct err *e
 		out = strdup(sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "");
 	else
 		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (!out && !e->msg[0])
 		err_set(e, "out of memory");
 	return out;
@@ -567,7 +583,7 @@ int incident_get(struct store *st, int64_t id, struct incident *out, struct err 
 	memset(out, 0, sizeof *out);
 	if (!e)
 		e = &local;
-	s = sql_query(st, "SELECT " INC_COLUMNS " FROM incidents i WHERE i.id = ?", BINDS(BI(id)),
+	s = sql_cached(st, "SELECT " INC_COLUMNS " FROM incidents i WHERE i.id = ?", BINDS(BI(id)),
 		      e);
 	if (!s)
 		goto out;
@@ -594,7 +610,7 @@ int incident_get(struct store *st, int64_t id, struct incident *out, struct err 
 		goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc)
 		incident_clear(out);
 	return rc;
@@ -1505,7 +1521,7 @@ static int due_push(struct due_list *l, int64_t id, enum incident_clock clock)
 static int collect(struct store *st, const char *sql, const struct bindv *b, size_t nb,
 		   enum incident_clock clock, struct due_list *l, struct err *e)
 {
-	sqlite3_stmt *s = sql_query(st, sql, b, nb, e);
+	sqlite3_stmt *s = sql_cached(st, sql, b, nb, e);
 	int r, rc = -1;
 
 	if (!s)
@@ -1522,7 +1538,7 @@ static int collect(struct store *st, const char *sql, const struct bindv *b, siz
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc;
 }
 
@@ -1656,7 +1672,7 @@ static int find_open_key(struct store *st, const char *key, struct flap *fl, str
 
 	memset(fl, 0, sizeof *fl);
 	/* The state list matches incidents_dedup_open's, so the planner uses it. */
-	s = sql_query(st, "SELECT id, coalesce(last_signal, ''), flapping, coalesce(flap_since, 0), "
+	s = sql_cached(st, "SELECT id, coalesce(last_signal, ''), flapping, coalesce(flap_since, 0), "
 			  "flap_changes, coalesce(last_change_at, 0) FROM incidents WHERE "
 			  "dedup_key = ? AND state IN ('triage', 'active', 'mitigated')",
 		      BINDS(BT(key)), e);
@@ -1679,7 +1695,7 @@ static int find_open_key(struct store *st, const char *key, struct flap *fl, str
 	default:
 		err_set(e, "%s", sqlite3_errmsg(store_db(st)));
 	}
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	return rc;
 }
 
@@ -1883,7 +1899,7 @@ int problem_get(struct store *st, int64_t id, struct problem *out, struct err *e
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	s = sql_query(st, "SELECT " PROB_COLUMNS " FROM problems p WHERE p.id = ?", BINDS(BI(id)), e);
+	s = sql_cached(st, "SELECT " PROB_COLUMNS " FROM problems p WHERE p.id = ?", BINDS(BI(id)), e);
 	if (!s)
 		return -1;
 	switch (sqlite3_step(s)) {
@@ -1907,7 +1923,7 @@ int problem_get(struct store *st, int64_t id, struct problem *out, struct err *e
 		goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_stmt_done(s);
 	if (rc)
 		problem_clear(out);
 	return rc;

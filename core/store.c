@@ -14,7 +14,7 @@
 #include "clock.h"
 #include "store.h"
 
-#define STMT_CACHE 32
+#define STMT_CACHE 128 /* above the number of store_stmt call sites */
 
 struct cached_stmt {
 	const char *sql; /* identity: callers pass string literals */
@@ -278,19 +278,21 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct err *e)
 			return st->cache[i].stmt;
 		}
 	}
+	/* A full cache means more call sites than STMT_CACHE: a programming error,
+	 * refused loudly rather than leaking a statement per call. */
+	if (st->n_cache == STMT_CACHE) {
+		err_set(e, "%s: statement cache full", st->path);
+		return NULL;
+	}
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
 	    SQLITE_OK) {
 		err_set(e, "%s: %s", st->path, sqlite3_errmsg(st->db));
 		sqlite3_finalize(stmt);
 		return NULL;
 	}
-	if (st->n_cache < STMT_CACHE) {
-		st->cache[st->n_cache].sql = sql;
-		st->cache[st->n_cache].stmt = stmt;
-		st->n_cache++;
-	}
-	/* A full cache is a programming error caught in tests; the statement still works
-	 * but leaks until close, so keep STMT_CACHE above the number of call sites. */
+	st->cache[st->n_cache].sql = sql;
+	st->cache[st->n_cache].stmt = stmt;
+	st->n_cache++;
 	return stmt;
 }
 

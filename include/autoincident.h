@@ -36,6 +36,16 @@ struct autoincident;
 struct autoincident *autoincident_new(size_t n_hosts);
 void autoincident_free(struct autoincident **ai);
 
+/*
+ * A batch: the signals sent between _begin and _end share one transaction,
+ * opened at the first of them and committed by _end, so a mass outage costs one
+ * sync to disk rather than one per host. When the commit fails nothing of the
+ * batch is stored, _end returns -1 with e set, and the batch's changes are sent
+ * again on the next calls. The callback has already seen them by then.
+ */
+void autoincident_batch_begin(struct autoincident *ai);
+int autoincident_batch_end(struct autoincident *ai, struct store *st, struct err *e);
+
 /* Called with each signal sent and its outcome (for messages and alerts); may be NULL. */
 typedef void (*autoincident_fn)(void *ud, const struct incident_signal *sig,
 				enum incident_observed what, int64_t id);

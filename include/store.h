@@ -65,7 +65,8 @@ int store_exec(struct store *st, const char *sql, struct err *e);
  * A cached prepared statement for sql, which must be a string literal (the
  * pointer is the cache key). The statement is reset and its bindings cleared;
  * the store owns it. Call store_stmt_done when finished stepping so no read
- * transaction is left open. NULL with e set on a prepare error.
+ * transaction is left open, and do not ask for the same literal again while
+ * stepping it (it would be reset under you). NULL with e set on a prepare error.
  */
 sqlite3_stmt *store_stmt(struct store *st, const char *sql, struct err *e);
 void store_stmt_done(sqlite3_stmt *stmt);

@@ -2,7 +2,9 @@
  * Unit tests for core/autoincident on a pinned clock: a probe turning CRITICAL
  * opens one incident and later rounds send nothing more; OK annotates it as
  * recovered; an unreachable host waits out its grace period (failures or time);
- * a changed host key opens a SEV1; a failed write is retried on the next call.
+ * a changed host key opens a SEV1; a failed write is retried on the next call;
+ * a batch stores its signals in one transaction, and a batch whose commit fails
+ * stores nothing and sends its changes again.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "autoincident.h"
 #include "clock.h"
@@ -213,6 +217,71 @@ static void test_bad_host_index(void **state)
 			 0);
 }
 
+static int64_t count_incidents(const char *db)
+{
+	sqlite3 *c = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+
+	/* A second connection: it sees only what was committed. */
+	assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c, "SELECT count(*) FROM incidents", -1, &s, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+	return n;
+}
+
+static void test_batch_one_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+
+	autoincident_batch_begin(f->ai);
+	assert_false(store_in_txn(f->st)); /* nothing to say: no lock taken */
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 1);
+	assert_true(store_in_txn(f->st));
+	assert_int_equal(probe(f, "load", PROBE_CRITICAL), 1);
+	assert_int_equal(probe(f, "mem", PROBE_CRITICAL), 1);
+	assert_int_equal(reach(f, AUTOINCIDENT_KEY_CHANGED, 0), 1);
+	assert_int_equal(count_incidents(f->db), 0); /* all or nothing, at the end */
+	assert_int_equal(autoincident_batch_end(f->ai, f->st, &e), 0);
+	assert_false(store_in_txn(f->st));
+	assert_int_equal(count_incidents(f->db), 4);
+	assert_int_equal(f->calls, 4);
+	/* An empty batch commits nothing and is not an error. */
+	autoincident_batch_begin(f->ai);
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 0);
+	assert_int_equal(autoincident_batch_end(f->ai, f->st, &e), 0);
+	assert_false(store_in_txn(f->st));
+}
+
+static void test_batch_commit_fails(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+
+	autoincident_batch_begin(f->ai);
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 1);
+	assert_int_equal(reach(f, AUTOINCIDENT_KEY_CHANGED, 0), 1);
+	/* A deferred foreign-key violation makes the COMMIT itself fail. */
+	assert_int_equal(store_exec(f->st, "PRAGMA defer_foreign_keys = ON", &e), 0);
+	assert_int_equal(store_exec(f->st, "INSERT INTO incident_hosts(incident_id, host) "
+					   "VALUES (424242, 'ghost')", &e), 0);
+	assert_int_equal(autoincident_batch_end(f->ai, f->st, &e), -1);
+	assert_true(e.msg[0] != '\0');
+	assert_false(store_in_txn(f->st));
+	assert_int_equal(count_incidents(f->db), 0);
+	/* Nothing was stored, so the same states are news again. */
+	f->calls = 0;
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 1);
+	assert_int_equal(f->last, INCIDENT_OBS_OPENED);
+	assert_int_equal(reach(f, AUTOINCIDENT_KEY_CHANGED, 0), 1);
+	assert_int_equal(count_incidents(f->db), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -221,6 +290,8 @@ int main(void)
 		T(test_unreachable_grace),
 		T(test_hostkey),
 		T(test_bad_host_index),
+		T(test_batch_one_transaction),
+		T(test_batch_commit_fails),
 	};
 
 	tu_init(NULL);
