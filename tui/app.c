@@ -99,6 +99,8 @@ struct app {
 	struct monitor *mon;
 	struct pollfd *fds; /* terminal, signal pipe, then the fleet's sessions */
 	size_t fds_cap;
+	/* Host data the views may show: moved by the throttled fleet frame, so a key
+	 * during a storm redraws from the model it has instead of rebuilding it. */
 	unsigned long hosts_serial;
 	bool hosts_changed;    /* since the last fleet-driven redraw */
 	bool log_written;      /* fleet events went to the shift log */
@@ -452,7 +454,6 @@ static void on_fleet_event(void *ud, size_t host, enum fleet_event ev, const cha
 	const char *name = host < a->inv.n_hosts ? a->inv.hosts[host].name : "?";
 
 	a->hosts_changed = true;
-	a->hosts_serial++;
 	if (ev == FLEET_EV_STATE)
 		return;
 	if (fleetlog_event(a->st, name, ev, detail, &e) < 0) {
@@ -630,7 +631,6 @@ static void fleet_work(struct app *a, size_t nf)
 	monitor_tick(a->mon);
 	if (monitor_changed(a->mon)) {
 		a->hosts_changed = true;
-		a->hosts_serial++;
 		a->samples_pending = true;
 	}
 	if (a->log_written) {
@@ -671,6 +671,7 @@ static void autoincident_scan(struct app *a)
 
 	if (!a->autoinc)
 		return;
+	autoincident_batch_begin(a->autoinc); /* one commit for the whole scan */
 	for (size_t i = 0; i < fleet_count(a->fleet); i++) {
 		const struct monitor_probe *p = NULL;
 		struct fleet_status fs;
@@ -703,6 +704,10 @@ static void autoincident_scan(struct app *a)
 					    a->inv.hosts[i].name, p[k].name, e.msg);
 		}
 	}
+	if (autoincident_batch_end(a->autoinc, a->st, &e) < 0) {
+		app_message(a, ROLE_ERROR, "Automatic incidents not saved (tried again): %s", e.msg);
+		sent = 0;
+	}
 	if (sent)
 		app_data_changed(a);
 }
@@ -731,6 +736,7 @@ static void fleet_timers(struct app *a, int64_t now)
 	if (!a->hosts_changed || now < a->next_hosts_draw_mono)
 		return;
 	a->hosts_changed = false;
+	a->hosts_serial++;
 	autoincident_scan(a);
 	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
 	count_hosts(a);

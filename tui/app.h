@@ -77,8 +77,9 @@ const struct inventory *app_inventory(const struct app *a);
 const char *app_inventory_path(const struct app *a);
 
 /*
- * Changes whenever a host's session state or probe results changed; views keep
- * the value they last drew and rebuild their model when it moves.
+ * Moves when host states or probe results changed, at most every few hundred ms
+ * (the fleet frame) or at once after app_hosts_touch; views keep the value they
+ * last drew and rebuild their model when it moves.
  */
 unsigned long app_hosts_serial(const struct app *a);
 

@@ -106,6 +106,25 @@ struct hosts_line {
 	int n, n_bad;   /* heading: hosts in the group, and how many are not ok */
 };
 
+/*
+ * What a screen row shows. The inputs of a host row are compared first: a key
+ * that moves the cursor then composes only the two rows whose selection moved,
+ * not every row (formatting the figures is most of a frame). The hash of the
+ * composed text catches the rest (headings, a figure that came back the same).
+ */
+struct row_inputs {
+	int line_item;        /* the item shown, or -1 for a heading or a blank row */
+	bool selected;
+	unsigned long serial; /* of the items when it was composed */
+	int64_t spark_ms;
+	int64_t seen_min;     /* minutes since last seen: "Seen" counts in minutes */
+};
+
+struct drawn_row {
+	uint64_t hash;
+	struct row_inputs in;
+};
+
 struct hosts_view;
 
 typedef int (*hosts_cmp_fn)(const struct hosts_item *a, const struct hosts_item *b, int fig);
@@ -145,7 +164,7 @@ struct hosts_view {
 	char pattern[PROMPT_MAX + 4]; /* filter as a glob ("*web*" for "web") */
 	int cur, top, page, cols;
 	int sel_item; /* the selected host, kept across re-sorts; -1 none */
-	uint64_t *drawn; /* per screen row: hash of what it shows */
+	struct drawn_row *drawn; /* per screen row: what it shows */
 	int ndrawn;
 	bool rows_valid; /* drawn[] describes the screen */
 	int layout_w;    /* the width shown[] was computed for */
@@ -573,6 +592,12 @@ static uint64_t compose(const struct hosts_view *hv, const struct hosts_item *it
 	return h;
 }
 
+static bool same_inputs(const struct row_inputs *a, const struct row_inputs *b)
+{
+	return a->line_item == b->line_item && a->selected == b->selected &&
+	       a->serial == b->serial && a->spark_ms == b->spark_ms && a->seen_min == b->seen_min;
+}
+
 static void draw_cells(const struct hosts_view *hv, const struct row_cells *rc, int y,
 		       const struct ui_rect *r, bool selected)
 {
@@ -711,27 +736,37 @@ static void hosts_draw(struct view *v, const struct ui_rect *r)
 	for (int i = 0; i < r->h - 2; i++) {
 		int idx = hv->top + i;
 		int y = r->y + 2 + i;
+		struct drawn_row *d = i < hv->ndrawn ? &hv->drawn[i] : NULL;
 		uint64_t h = 1;
 
-		if (i >= hv->ndrawn) /* no room to remember it (out of memory): always draw */
+		if (!d) /* no room to remember it (out of memory): always draw */
 			all = true;
 
 		if (idx < (int)hv->nlines && hv->lines[idx].item >= 0) {
+			const struct hosts_item *it = &hv->items[hv->lines[idx].item];
+			struct row_inputs in = {hv->lines[idx].item, idx == hv->cur, hv->serial,
+						it->spark_ms,
+						it->last_ok_ms > 0 ? (now - it->last_ok_ms) / 60000 : -1};
 			struct row_cells rc;
-			bool sel = idx == hv->cur;
 
-			h = compose(hv, &hv->items[hv->lines[idx].item], now, sel, &rc);
-			if (all || h != hv->drawn[i])
-				draw_cells(hv, &rc, y, r, sel);
-		} else if (idx < (int)hv->nlines) {
+			if (!all && d && same_inputs(&in, &d->in))
+				continue;
+			h = compose(hv, it, now, in.selected, &rc);
+			if (all || h != d->hash)
+				draw_cells(hv, &rc, y, r, in.selected);
+			if (d)
+				*d = (struct drawn_row){h, in};
+			continue;
+		}
+		if (idx < (int)hv->nlines) {
 			h = draw_heading_line(hv, &hv->lines[idx], y, r, false);
-			if (all || h != hv->drawn[i])
+			if (all || h != d->hash)
 				draw_heading_line(hv, &hv->lines[idx], y, r, true);
-		} else if (all || hv->drawn[i] != h) {
+		} else if (all || d->hash != h) {
 			ui_fill(y, r->x, r->w, colors_attr(ROLE_NORMAL));
 		}
-		if (i < hv->ndrawn)
-			hv->drawn[i] = h;
+		if (d)
+			*d = (struct drawn_row){h, {.line_item = -1}};
 	}
 	hv->rows_valid = true;
 }
@@ -945,7 +980,7 @@ static unsigned hosts_on_resize(struct view *v, int rows, int cols)
 	int want = rows - 2 > 1 ? rows - 2 : 1;
 
 	if (want > hv->ndrawn) {
-		uint64_t *nd = realloc(hv->drawn, (size_t)want * sizeof *nd);
+		struct drawn_row *nd = realloc(hv->drawn, (size_t)want * sizeof *nd);
 		if (nd) {
 			hv->drawn = nd;
 			hv->ndrawn = want;
