@@ -204,8 +204,15 @@ if pane -e | grep -qE $'\033\\[([0-9;]*;)?(3[0-7]|9[0-7]|4[0-7]|10[0-7]|38|48)[;
 fi
 ok "NO_COLOR draws without colours"
 grep -qE '^[0-9]+ first-frame$' "$T/frames" || fail "benchmark hook: no first-frame line"
-grep -qE '^[0-9]+ key [0-9]+$' "$T/frames" || fail "benchmark hook: no key line (with the key's read time)"
+grep -qE '^[0-9]+ key [0-9]+ [0-9]+$' "$T/frames" ||
+	fail "benchmark hook: no key line (with the key's read time and frame number)"
 ok "OPSDECK_BENCH_FRAMES records first-frame and key frames"
+# An idle console draws nothing: at most the clock's minute and a data poll.
+n0=$(wc -l <"$T/frames")
+sleep 2.5
+n1=$(wc -l <"$T/frames")
+[ $((n1 - n0)) -le 2 ] || fail "idle console drew $((n1 - n0)) frames in 2.5 s (a redraw loop)"
+ok "an idle console draws no frames"
 kill -TERM "$(cat "$CONSOLE_PID")"
 wait_exit
 [ "$EXIT_RC" = 0 ] || fail "SIGTERM: exit code $EXIT_RC"

@@ -55,6 +55,9 @@ const size_t view_registry_n = sizeof view_registry / sizeof view_registry[0];
 #define HOURLY_KEEP_MS (35 * 24 * 3600 * 1000LL)
 /* SLA breaches, escalation timeouts and host grace periods are checked this often. */
 #define INCIDENT_CHECK_MS 5000
+/* A scan for automatic incidents stops after this long and goes on in the next
+ * turn of the loop, so a mass outage opening hundreds does not hold up keys. */
+#define AUTOINCIDENT_SLICE_US 1000
 
 /* Parts of the screen that must be drawn again. */
 enum {
@@ -90,6 +93,7 @@ struct app {
 	SCREEN *screen;
 	FILE *bench;
 	int64_t bench_key_us; /* when the first key since the last frame was read */
+	unsigned long bench_seq; /* key frames so far (their terminal markers) */
 	bool drew_first;
 	bool cleared; /* this frame started from erase() */
 	/* The fleet (NULL without an inventory); host i is inv.hosts[i]. */
@@ -109,6 +113,9 @@ struct app {
 	int64_t next_flush_mono;
 	int64_t next_prune_mono;
 	bool idle_more; /* the focused view's on_idle has work left */
+	size_t ai_next;  /* host the automatic-incident scan under way resumes at */
+	bool ai_pending; /* a scan is under way (a slice per turn of the loop) */
+	bool ai_again;   /* asked for again while under way: another pass after it */
 	struct ui_count counts[16];
 	size_t n_counts;
 	/* Incidents: the rules, open counts per severity for the top bar and alerts. */
@@ -357,6 +364,28 @@ static void draw_top(struct app *a)
 	ui_draw_top(0, a->cols, &t);
 }
 
+/*
+ * Benchmark hook: a key frame is written between two numbered OSCs terminals
+ * ignore ("begin n" before doupdate, "end n" after), so a benchmark acting as
+ * the terminal sees when the frame's last byte reached it, whether or not the
+ * console keeps its CPU after writing. Written directly: ncurses has flushed.
+ */
+static void bench_mark(struct app *a, const char *what)
+{
+	char osc[64];
+	int n = 0;
+
+	if (!a->drew_first || !a->bench_key_us || !a->frame_event ||
+	    strcmp(a->frame_event, "key") != 0)
+		return;
+	if (strcmp(what, "begin") == 0)
+		a->bench_seq++;
+	n = snprintf(osc, sizeof osc, "\033]7777;opsdeck-key-%s %lu\a", what, a->bench_seq);
+	if (write(STDOUT_FILENO, osc, (size_t)n) < 0) {
+		/* a benchmark mark lost; the frame itself is not affected */
+	}
+}
+
 static void app_draw(struct app *a)
 {
 	struct view *v = a->views[a->focus];
@@ -400,15 +429,19 @@ static void app_draw(struct app *a)
 	}
 out:
 	wnoutrefresh(stdscr);
+	if (a->bench)
+		bench_mark(a, "begin");
 	doupdate();
+	if (a->bench)
+		bench_mark(a, "end");
 	a->dirty = 0;
 	if (a->bench) { /* the benchmark hook described in app.h */
 		const char *ev = !a->drew_first ? "first-frame" :
 				 a->frame_event ? a->frame_event : "redraw";
 
 		if (a->drew_first && a->bench_key_us && strcmp(ev, "key") == 0)
-			fprintf(a->bench, "%lld key %lld\n", (long long)mono_us(),
-				(long long)a->bench_key_us);
+			fprintf(a->bench, "%lld key %lld %lu\n", (long long)mono_us(),
+				(long long)a->bench_key_us, a->bench_seq);
 		else
 			fprintf(a->bench, "%lld %s\n", (long long)mono_us(), ev);
 		fflush(a->bench);
@@ -658,27 +691,45 @@ static void on_autoincident(void *ud, const struct incident_signal *sig,
 			    (long long)id, sig->title);
 }
 
+/* Asks for a scan for automatic incidents; it runs a slice per turn of the loop. */
+static void autoincident_request(struct app *a)
+{
+	if (a->ai_pending) {
+		a->ai_again = true;
+	} else {
+		a->ai_pending = true;
+		a->ai_next = 0;
+	}
+}
+
 /*
  * Feeds the fleet's and the monitor's state to the automatic incidents; they
  * write only on changes. A retrying host counts as failing (its grace period
  * runs on); probe results count only while the session is up (else stale).
+ * One slice of the scan under way: it stops once it has sent something and its
+ * time is up, and the next turn of the loop goes on from there.
  */
 static void autoincident_scan(struct app *a)
 {
 	int64_t now = clock_now_ms();
+	int64_t stop_us = mono_us() + AUTOINCIDENT_SLICE_US;
+	size_t n = a->fleet ? fleet_count(a->fleet) : 0;
+	size_t i = a->ai_next;
 	struct err e = {{0}};
 	int sent = 0;
 
-	if (!a->autoinc)
+	if (!a->autoinc || !a->ai_pending)
 		return;
-	autoincident_batch_begin(a->autoinc); /* one commit for the whole scan */
-	for (size_t i = 0; i < fleet_count(a->fleet); i++) {
+	autoincident_batch_begin(a->autoinc); /* one commit for this slice of the scan */
+	for (; i < n; i++) {
 		const struct monitor_probe *p = NULL;
 		struct fleet_status fs;
 		enum autoincident_reach r = AUTOINCIDENT_OTHER;
 		size_t np = 0;
 		int rc = 0;
 
+		if (sent && mono_us() >= stop_us)
+			break; /* the rest in the next turn of the loop */
 		fleet_status(a->fleet, i, &fs);
 		if ((size_t)fs.state < sizeof reach_of / sizeof reach_of[0])
 			r = reach_of[fs.state];
@@ -704,6 +755,11 @@ static void autoincident_scan(struct app *a)
 					    a->inv.hosts[i].name, p[k].name, e.msg);
 		}
 	}
+	a->ai_next = i < n ? i : 0;
+	if (i >= n) { /* a whole pass: done, unless asked for again meanwhile */
+		a->ai_pending = a->ai_again;
+		a->ai_again = false;
+	}
 	if (autoincident_batch_end(a->autoinc, a->st, &e) < 0) {
 		app_message(a, ROLE_ERROR, "Automatic incidents not saved (tried again): %s", e.msg);
 		sent = 0;
@@ -727,7 +783,7 @@ static void incident_timers(struct app *a)
 		app_data_changed(a);
 		frame_reason(a, "data");
 	}
-	autoincident_scan(a);
+	autoincident_request(a); /* grace periods run out with nothing else changing */
 }
 
 /* Fleet-driven redraws, throttled: a storm of results costs a few frames a second. */
@@ -737,7 +793,7 @@ static void fleet_timers(struct app *a, int64_t now)
 		return;
 	a->hosts_changed = false;
 	a->hosts_serial++;
-	autoincident_scan(a);
+	autoincident_request(a);
 	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
 	count_hosts(a);
 	a->dirty |= DIRTY_TOP;
@@ -976,6 +1032,7 @@ static void run_timers(struct app *a)
 		incident_timers(a);
 	}
 	fleet_timers(a, now);
+	autoincident_scan(a); /* a slice of the scan under way, if any */
 }
 
 /* The earliest of the fleet's timers, as a wait from now (ms); -1 for none. */
@@ -1008,7 +1065,7 @@ static int next_timeout(const struct app *a)
 		wait = to_tick;
 	if (fw >= 0 && fw < wait)
 		wait = fw;
-	if (a->idle_more)
+	if (a->idle_more || a->ai_pending)
 		wait = 0;
 	return wait < 0 ? 0 : (int)wait;
 }
