@@ -44,6 +44,7 @@ struct autoincident {
 	size_t n_hosts;
 	bool batching; /* between autoincident_batch_begin and _end */
 	bool in_txn;   /* the batch's transaction is open (begun at its first signal) */
+	bool failed;   /* a signal failed inside it: the whole batch is rolled back */
 	struct ai_undo *undo; /* owned */
 	size_t n_undo, cap_undo;
 };
@@ -93,14 +94,21 @@ static int ai_send(struct autoincident *ai, struct store *st, const struct incid
 	int rc = 0;
 
 	snprintf(key, sizeof key, "%s/%s", name, what);
+	if (ai->failed) {
+		err_set(e, "not sent: an earlier signal of this batch failed");
+		return -1;
+	}
 	if (ai->batching && !ai->in_txn) {
 		if (store_begin(st, e) < 0)
 			return -1;
 		ai->in_txn = true;
 	}
 	rc = incident_observe(st, cfg, &sig, &id, e);
-	if (rc < 0)
+	if (rc < 0) {
+		/* Part of it may be in the batch's transaction: the batch goes back whole. */
+		ai->failed = ai->batching;
 		return -1;
+	}
 	if (fn)
 		fn(ud, &sig, (enum incident_observed)rc, id);
 	return 1;
@@ -161,6 +169,7 @@ void autoincident_batch_begin(struct autoincident *ai)
 		return;
 	ai->batching = true;
 	ai->in_txn = false;
+	ai->failed = false;
 	ai->n_undo = 0;
 }
 
@@ -171,13 +180,18 @@ int autoincident_batch_end(struct autoincident *ai, struct store *st, struct err
 	if (!ai || !ai->batching)
 		return 0;
 	ai->batching = false;
-	if (ai->in_txn && store_commit(st, e) < 0) {
-		/* Nothing of the batch is stored: report its changes again next time. */
-		for (size_t i = ai->n_undo; i-- > 0;)
-			*flag_of(ai, ai->undo[i].host, ai->undo[i].slot) = ai->undo[i].was;
+	if (ai->in_txn && ai->failed) {
+		store_rollback(st);
+		err_set(e, "a signal failed; the batch was rolled back");
+		rc = -1;
+	} else if (ai->in_txn && store_commit(st, e) < 0) {
 		rc = -1;
 	}
+	if (rc < 0) /* nothing of the batch is stored: report its changes again next time */
+		for (size_t i = ai->n_undo; i-- > 0;)
+			*flag_of(ai, ai->undo[i].host, ai->undo[i].slot) = ai->undo[i].was;
 	ai->in_txn = false;
+	ai->failed = false;
 	ai->n_undo = 0;
 	return rc;
 }

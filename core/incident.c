@@ -433,7 +433,14 @@ static char *clean_opt(const char *text, bool multi)
 	return c;
 }
 
-/* ---- transactions: our own, or a savepoint inside the caller's ---- */
+/*
+ * ---- transactions: our own, or the caller's ----
+ * Inside a caller's transaction a change adds to it without a savepoint: FTS5
+ * writes out its pending index at every savepoint, which made a batch of automatic
+ * incidents cost a new index segment per incident. The price: a change that fails
+ * there leaves part of itself in the caller's transaction, which the caller must
+ * roll back (incident.h says so).
+ */
 
 struct txn {
 	bool own;
@@ -444,7 +451,7 @@ static int txn_begin(struct store *st, struct txn *t, struct err *e)
 {
 	t->own = !store_in_txn(st);
 	t->open = false;
-	if (t->own ? store_begin(st, e) : store_exec(st, "SAVEPOINT incident", e))
+	if (t->own && store_begin(st, e))
 		return -1;
 	t->open = true;
 	return 0;
@@ -452,16 +459,14 @@ static int txn_begin(struct store *st, struct txn *t, struct err *e)
 
 static int txn_commit(struct store *st, struct txn *t, struct err *e)
 {
-	int rc;
-
 	if (!t->open)
 		return -1;
 	t->open = false;
-	rc = t->own ? store_commit(st, e) : store_exec(st, "RELEASE incident", e);
-	return rc;
+	return t->own ? store_commit(st, e) : 0;
 }
 
-/* Undoes everything since txn_begin. Safe to call after a commit (does nothing). */
+/* Undoes everything since txn_begin when the transaction is ours. Safe to call
+ * after a commit (does nothing). */
 static void txn_abort(struct store *st, struct txn *t)
 {
 	if (!t->open)
@@ -469,8 +474,6 @@ static void txn_abort(struct store *st, struct txn *t)
 	t->open = false;
 	if (t->own)
 		store_rollback(st);
-	else
-		store_exec(st, "ROLLBACK TO incident; RELEASE incident", NULL);
 }
 
 /* ---- reading incidents ---- */

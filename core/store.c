@@ -537,7 +537,9 @@ int store_open(const char *path, struct store **out, struct err *e)
 	}
 	if (store_exec(st, "PRAGMA journal_mode = WAL", e) ||
 	    store_exec(st, "PRAGMA synchronous = FULL", e) ||
-	    store_exec(st, "PRAGMA foreign_keys = ON", e) || migrate(st, e)) {
+	    store_exec(st, "PRAGMA foreign_keys = ON", e) ||
+	    /* Statement journals and sorts in memory: no temp file opened per change. */
+	    store_exec(st, "PRAGMA temp_store = MEMORY", e) || migrate(st, e)) {
 		umask(old_umask);
 		goto out;
 	}

@@ -39,9 +39,10 @@ void autoincident_free(struct autoincident **ai);
 /*
  * A batch: the signals sent between _begin and _end share one transaction,
  * opened at the first of them and committed by _end, so a mass outage costs one
- * sync to disk rather than one per host. When the commit fails nothing of the
- * batch is stored, _end returns -1 with e set, and the batch's changes are sent
- * again on the next calls. The callback has already seen them by then.
+ * sync to disk rather than one per host. When a signal or the commit fails,
+ * nothing of the batch is stored (later signals of the batch fail at once), _end
+ * returns -1 with e set, and the batch's changes are sent again on the next
+ * calls. The callback has already seen the ones that went through by then.
  */
 void autoincident_batch_begin(struct autoincident *ai);
 int autoincident_batch_end(struct autoincident *ai, struct store *st, struct err *e);

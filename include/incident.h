@@ -9,6 +9,9 @@
  * is ever half-written. Times are UTC ms; a change whose time is earlier than the
  * incident's last event is refused (a pinned or stepped clock must not reorder a
  * timeline). Text is sanitised (core/text) when stored and again when shown.
+ * Called inside the caller's own transaction, a change joins it instead; if the
+ * change fails, the caller must roll its transaction back (part of the change
+ * may be in it).
  *
  * Lifecycle (the table in core/incident.c; anything not listed is refused):
  *

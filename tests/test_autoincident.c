@@ -3,8 +3,8 @@
  * opens one incident and later rounds send nothing more; OK annotates it as
  * recovered; an unreachable host waits out its grace period (failures or time);
  * a changed host key opens a SEV1; a failed write is retried on the next call;
- * a batch stores its signals in one transaction, and a batch whose commit fails
- * stores nothing and sends its changes again.
+ * a batch stores its signals in one transaction, and a batch whose commit or
+ * one of whose signals fails stores nothing and sends its changes again.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -282,6 +282,35 @@ static void test_batch_commit_fails(void **state)
 	assert_int_equal(count_incidents(f->db), 2);
 }
 
+static void test_batch_signal_fails(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {{0}};
+
+	/* Opening any incident for db01 fails inside the batch. */
+	assert_int_equal(store_exec(f->st, "CREATE TEMP TRIGGER no_db01 BEFORE INSERT ON incidents "
+					   "WHEN new.dedup_key LIKE 'db01/%' BEGIN "
+					   "SELECT RAISE(ABORT, 'injected'); END", &e), 0);
+	autoincident_batch_begin(f->ai);
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 1);
+	assert_int_equal(autoincident_reach(f->ai, f->st, &f->cfg, 1, "db01", AUTOINCIDENT_KEY_CHANGED,
+					    0, f->now, seen, f, &e),
+			 -1);
+	/* The batch is spoilt: the rest of it is not even tried. */
+	assert_int_equal(autoincident_probe(f->ai, f->st, &f->cfg, 0, "web01", "load", PROBE_CRITICAL,
+					    NULL, seen, f, &e),
+			 -1);
+	assert_int_equal(autoincident_batch_end(f->ai, f->st, &e), -1);
+	assert_false(store_in_txn(f->st));
+	assert_int_equal(count_incidents(f->db), 0);
+	assert_int_equal(store_exec(f->st, "DROP TRIGGER no_db01", &e), 0);
+	/* Everything the batch held is news again, the signal that went through too. */
+	assert_int_equal(probe(f, "disk", PROBE_CRITICAL), 1);
+	assert_int_equal(probe(f, "load", PROBE_CRITICAL), 1);
+	assert_int_equal(reach(f, AUTOINCIDENT_KEY_CHANGED, 0), 1);
+	assert_int_equal(count_incidents(f->db), 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -292,6 +321,7 @@ int main(void)
 		T(test_bad_host_index),
 		T(test_batch_one_transaction),
 		T(test_batch_commit_fails),
+		T(test_batch_signal_fails),
 	};
 
 	tu_init(NULL);
