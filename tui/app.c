@@ -116,6 +116,7 @@ struct app {
 	size_t ai_next;  /* host the automatic-incident scan under way resumes at */
 	bool ai_pending; /* a scan is under way (a slice per turn of the loop) */
 	bool ai_again;   /* asked for again while under way: another pass after it */
+	bool ai_sent;    /* incidents written since the views were last told */
 	struct ui_count counts[16];
 	size_t n_counts;
 	/* Incidents: the rules, open counts per severity for the top bar and alerts. */
@@ -764,8 +765,13 @@ static void autoincident_scan(struct app *a)
 		app_message(a, ROLE_ERROR, "Automatic incidents not saved (tried again): %s", e.msg);
 		sent = 0;
 	}
-	if (sent)
+	/* The views hear of it with the next fleet frame, or now at the end of a pass:
+	 * a mass outage would otherwise reload them after every slice. */
+	a->ai_sent |= sent > 0;
+	if (a->ai_sent && !a->ai_pending) {
+		a->ai_sent = false;
 		app_data_changed(a);
+	}
 }
 
 /* Every INCIDENT_CHECK_MS: SLA breaches, escalation timeouts, host grace periods. */
@@ -794,6 +800,10 @@ static void fleet_timers(struct app *a, int64_t now)
 	a->hosts_changed = false;
 	a->hosts_serial++;
 	autoincident_request(a);
+	if (a->ai_sent) { /* a long scan's incidents so far */
+		a->ai_sent = false;
+		app_data_changed(a);
+	}
 	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
 	count_hosts(a);
 	a->dirty |= DIRTY_TOP;
