@@ -29,19 +29,19 @@ mkdir -p "$out" || exit 1
 tmp=$(mktemp -d /tmp/odfleet.XXXXXX) || exit 1
 fx=$tmp/fx
 rows=$tmp/rows
-sock=benchfleet-$$
 console_pid=
+harness_pid=
 masters=0
 
 say() { printf 'bench fleet: %s\n' "$*" >&2; }
 loud() { printf '\nbench fleet: *** %s ***\n\n' "$*" >&2; }
 
-# Cleanup on any exit: the console and its tmux server, the ControlMaster sessions
+# Cleanup on any exit: the console and its terminal (bench_console), the ControlMaster sessions
 # (ssh -O exit, then by pid: they daemonise), the fixture's sshds, the scratch folder.
 cleanup() {
 	trap - EXIT INT TERM HUP
 	if [ -n "$console_pid" ]; then kill -TERM "$console_pid" 2>/dev/null; fi
-	tmux -L "$sock" kill-server 2>/dev/null
+	if [ -n "$harness_pid" ]; then kill -TERM "$harness_pid" 2>/dev/null; fi
 	if [ "$masters" = 1 ]; then
 		cm_stop
 		# shellcheck disable=SC2046 # a list of pids
@@ -82,7 +82,7 @@ stats() {
 		printf "%.3f %.3f %d\n", m, v[r], NR }'
 }
 
-for t in parallel-ssh ssh tmux; do
+for t in parallel-ssh ssh; do
 	command -v "$t" >/dev/null || { say "$t not installed (tools/install-deps installs it): fleet part skipped"; exit 0; }
 done
 [ -x "$OPSDECK_BIN" ] || { say "no opsdeck at $OPSDECK_BIN: fleet part skipped"; exit 0; }
@@ -300,43 +300,48 @@ row memory "ControlMaster: $max masters held open, sum" \
 
 frames=$tmp/frames
 
+# The console runs on a pseudo-terminal that bench_console owns: it types the keys
+# and notes when each key frame's last byte arrives (tui/app.h, the benchmark hook).
 console_part() {
+	local harness kill_at
 	if [ "${BENCH_SKIP_CONSOLE:-0}" = 1 ]; then
 		row console "key to frame during a $max-host connect storm" "skipped: BENCH_SKIP_CONSOLE=1"
+		return
+	fi
+	if [ ! -x "${BENCH_CONSOLE:-}" ]; then
+		row console "key to frame during a $max-host connect storm" "skipped: BENCH_CONSOLE not built"
 		return
 	fi
 	printf 'ssh_config: none\nknown_hosts: %s/known_hosts\ninventory: %s\nmax_handshakes: %s\n' \
 		"$fx" "$tmp/inv-$max.yaml" "$par" >"$XDG_CONFIG_HOME/opsdeck/config.yaml"
 	: >"$frames"
-	tmux -L "$sock" -f /dev/null new-session -d -s fleet -x 120 -y 40 \
-		"exec env TERM=xterm-256color OPSDECK_DB='$tmp/console.db' OPSDECK_BENCH_FRAMES='$frames' '$OPSDECK_BIN'" ||
-		{ row console "key to frame during the storm" "skipped: tmux failed"; return; }
-	console_pid=$(tmux -L "$sock" display-message -p -t fleet '#{pane_pid}')
+	rm -f "$tmp/console.pid" "$tmp/keys.done"
+	# Spread the keys over the time a cold round of $max took, so they land in the storm.
+	gap=$(awk -v ms="$(col "$tmp/cold-opsdeck-$max" 1)" -v k="$keys_n" \
+		'BEGIN { g = int(ms / k); if (g < 10) g = 10; print g }')
+	TERM=xterm-256color OPSDECK_DB="$tmp/console.db" OPSDECK_BENCH_FRAMES="$frames" \
+		"$BENCH_CONSOLE" -o "$tmp/term" -p "$tmp/console.pid" -d "$tmp/keys.done" \
+		-k "$keys_n" -g "$gap" -s 0 -- "$OPSDECK_BIN" >"$tmp/harness.out" 2>&1 &
+	harness=$!
+	harness_pid=$harness
 	i=0
+	until [ -s "$tmp/console.pid" ] || [ "$i" -ge 1000 ]; do sleep 0.01; i=$((i + 1)); done
+	console_pid=$(cat "$tmp/console.pid" 2>/dev/null)
 	until grep -q ' first-frame' "$frames" 2>/dev/null || [ "$i" -ge 1000 ]; do
 		sleep 0.01
 		i=$((i + 1))
 	done
-	if ! grep -q ' first-frame' "$frames"; then
+	if [ -z "$console_pid" ] || ! grep -q ' first-frame' "$frames"; then
 		row console "key to frame during the storm" "skipped: the console drew no frame in 10 s"
 		return
 	fi
 	socks() { find "/proc/$console_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
-	# Spread the keys over the time a cold round of $max took, so they land in the storm.
-	gap=$(awk -v ms="$(col "$tmp/cold-opsdeck-$max" 1)" -v k="$keys_n" \
-		'BEGIN { g = ms / k / 1000; if (g < 0.01) g = 0.01; printf "%.3f", g }')
 	s0=$(socks)
 	read -r on0 wait0 _ <"/proc/$console_pid/schedstat"
 	t0=$("$BENCH_FLEET" now)
-	: >"$tmp/sends"
 	i=0
-	while [ "$i" -lt "$keys_n" ]; do
-		if [ $((i % 10)) -lt 5 ]; then k=Down; else k=Up; fi
-		"$BENCH_FLEET" now >>"$tmp/sends"
-		tmux -L "$sock" send-keys -t fleet "$k"
-		sleep "$gap"
-		i=$((i + 1))
-	done
+	kill_at=$(((keys_n * gap / 1000 + 60) * 100))
+	until [ -e "$tmp/keys.done" ] || [ "$i" -ge "$kill_at" ]; do sleep 0.01; i=$((i + 1)); done
 	t1=$("$BENCH_FLEET" now)
 	read -r on1 wait1 _ <"/proc/$console_pid/schedstat"
 	s1=$(socks)
@@ -351,32 +356,45 @@ console_part() {
 	hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$console_pid/status")
 	kill -TERM "$console_pid" 2>/dev/null
 	i=0
-	while kill -0 "$console_pid" 2>/dev/null && [ "$i" -lt 300 ]; do
+	while kill -0 "$harness" 2>/dev/null && [ "$i" -lt 300 ]; do
 		sleep 0.01
 		i=$((i + 1))
 	done
 	console_pid=
-	tmux -L "$sock" kill-server 2>/dev/null
+	harness_pid=
 
-	awk '$2 == "key" && NF >= 3 { printf "%.3f\n", ($1 - $3) / 1000 }' "$frames" >"$tmp/k2f"
 	cp "$frames" "$out/fleet-frames.txt" # kept for a second look
-	# From tmux send-keys to the first key frame after it: adds tmux, shows a busy loop.
-	awk 'NR == FNR { if ($2 == "key") f[++nf] = $1; next }
-	     { while (j < nf && f[j + 1] <= $1) j++; if (j < nf) printf "%.3f\n", (f[j + 1] - $1) / 1000 }' \
-		"$frames" "$tmp/sends" >"$tmp/s2f"
-	read -r km kp kc <<<"$(stats "$tmp/k2f")"
-	read -r sm sp sc <<<"$(stats "$tmp/s2f")"
+	cp "$tmp/term" "$out/fleet-terminal.txt"
+	# Three views of one key frame: the console's read of the key to the end of its
+	# doupdate(); that read to the frame's last byte at the terminal; and the key
+	# typed to that byte (this adds the wait for the console's loop and a CPU).
+	awk '$2 == "key" && NF >= 4 { printf "%.3f\n", ($1 - $3) / 1000 }' "$frames" >"$tmp/k2d"
+	awk 'NR == FNR { if ($2 == "frame") at[$3] = $1; next }
+	     $2 == "key" && NF >= 4 && ($4 in at) { printf "%.3f\n", (at[$4] - $3) / 1000 }' \
+		"$tmp/term" "$frames" >"$tmp/k2t"
+	awk 'FNR == 1 { f++ }
+	     f == 1 { if ($2 == "key" && NF >= 4) { n++; rd[n] = $3; seq[n] = $4 } next }
+	     f == 2 { if ($2 == "frame") at[$3] = $1; next }
+	     $2 == "key" { while (j < n && rd[j + 1] < $1) j++
+			   if (j < n && (seq[j + 1] in at)) printf "%.3f\n", (at[seq[j + 1]] - $1) / 1000 }' \
+		"$frames" "$tmp/term" "$tmp/term" >"$tmp/t2t"
+	read -r dm dp _ <<<"$(stats "$tmp/k2d")"
+	read -r km kp kc <<<"$(stats "$tmp/k2t")"
+	read -r tm tp tc <<<"$(stats "$tmp/t2t")"
 	if [ "$kc" = 0 ]; then
-		row console "key to frame during the storm" "skipped: no '<us> key <input_us>' frame lines"
+		row console "key to frame during the storm" "skipped: no key frame reached the terminal"
 		return
 	fi
-	row console "key to frame, $max-host connect storm ($kc key frames, $keys_n keys)" \
-		"median $km, p99 $kp ms (console's own input timestamp)" "<= 5 ms"
-	row console "  tmux send-keys to the next key frame ($sc of $keys_n keys)" "median $sm, p99 $sp ms"
-	row console "  keys sent over $(calc "($t1 - $t0) / 1e6" 2) s, max_handshakes $par" \
+	row console "key to frame, $max-host connect storm: key read -> frame at the terminal" \
+		"median $km, p99 $kp ms ($kc key frames, $keys_n keys)" "<= 5 ms"
+	row console "  key read -> the console's doupdate() returns (its own clock)" \
+		"median $dm, p99 $dp ms"
+	row console "  key typed -> frame at the terminal (adds the wait for the loop and a CPU)" \
+		"median $tm, p99 $tp ms ($tc keys)"
+	row console "  keys typed over $(calc "($t1 - $t0) / 1e6" 2) s, one per $gap ms, max_handshakes $par" \
 		"sessions open $s0 -> $s1 of $max; $s2 of $max open afterwards"
-	# The fixture's sshds share these cores (each session its own autogroup): time the
-	# console was runnable but waiting for a core is the machine's, not the console's.
+	# The fixture's sshds may share these cores (each session its own autogroup): time
+	# the console was runnable but waiting for a core is the machine's, not the console's.
 	row console "  console while keys went in: on a core | runnable, waiting for a core" \
 		"$(calc "($on1 - $on0) / 1e9" 2) s | $(calc "($wait1 - $wait0) / 1e9" 2) s"
 	[ "$s2" = "$max" ] || loud "console: only $s2 of $max sessions open after the storm"
