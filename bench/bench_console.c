@@ -3,15 +3,16 @@
  * terminal: it runs the console on a pseudo-terminal it owns, types keys into it
  * on a schedule, and reads everything the console writes, noting when each key
  * went in and when each key frame came out. Key frames are recognised by the
- * numbered OSCs the console's benchmark hook writes around them (tui/app.h), so
+ * numbered OSC the console's benchmark hook writes after each (tui/app.h), so
  * "came out" is when the frame's last byte reached the terminal, whatever the
  * console's scheduling after that write.
  *
  * usage: bench_console -o OUT -p PIDFILE -d DONEFILE [-k KEYS] [-g GAP_MS]
  *                      [-s START_MS] -- CMD [ARGS...]
  *
- * OUT gets "<CLOCK_MONOTONIC us> key <k>" per key sent and "<us> frame <n>" per key
- * frame received at the terminal (its last byte). PIDFILE gets the console's pid at once; DONEFILE is created after
+ * OUT gets "<CLOCK_MONOTONIC us> key <k>" per key sent and "<us> frame <n> <bytes_us>"
+ * per key frame's mark received, bytes_us being when the latest bytes before the
+ * mark came (0: none since the previous mark). PIDFILE gets the console's pid at once; DONEFILE is created after
  * the last key. It keeps reading until the console exits (the caller stops it),
  * then exits with 0. Figures only: the caller (bench/fleet.sh) does the sums.
  */
@@ -31,7 +32,7 @@
 
 #define MARK "\033]7777;opsdeck-key-"
 #define MARK_LEN (sizeof MARK - 1)
-#define MARK_MAX (MARK_LEN + 32) /* "begin 123456789\a" and room to spare */
+#define MARK_MAX (MARK_LEN + 32) /* "end 123456789\a" and room to spare */
 
 static int64_t mono_us(void)
 {
@@ -45,30 +46,24 @@ static int64_t mono_us(void)
 struct scan {
 	char buf[65536 + MARK_MAX]; /* a read, after what was kept of the last one */
 	size_t have;
-	unsigned long frame; /* between "begin n" and "end n": n; else 0 */
-	int64_t last_us;     /* when the frame's latest bytes came; 0 none yet */
+	int64_t last_us; /* the latest read with bytes other than marks since the last mark */
 };
 
 /*
- * One mark at p (a whole one: the caller checked for the BEL). A frame is out
- * when its last byte is: the read that carried the frame's last bytes, which
- * may come before the read that carries its "end".
+ * One whole mark at p (the caller saw its BEL): "end n" follows key frame n.
+ * Prints "<us of the mark> frame <n> <us of the latest bytes before it, or 0>".
+ * The caller decides which of the two is the frame's last byte: the latest bytes
+ * are the frame's only if they came after the console read the key (else the
+ * frame wrote nothing new and they were an earlier frame's).
  */
 static void scan_mark(struct scan *s, const char *p, int64_t now, FILE *out)
 {
 	const char *w = p + MARK_LEN;
-	unsigned long n = 0;
 
-	if (strncmp(w, "begin ", 6) == 0) {
-		n = strtoul(w + 6, NULL, 10);
-		s->frame = n;
-		s->last_us = 0;
-	} else if (strncmp(w, "end ", 4) == 0) {
-		n = strtoul(w + 4, NULL, 10);
-		if (n && n == s->frame)
-			fprintf(out, "%" PRId64 " frame %lu\n", s->last_us ? s->last_us : now, n);
-		s->frame = 0;
-	}
+	if (strncmp(w, "end ", 4) == 0)
+		fprintf(out, "%" PRId64 " frame %lu %" PRId64 "\n", now, strtoul(w + 4, NULL, 10),
+			s->last_us);
+	s->last_us = 0;
 }
 
 /* Appends n bytes read at now, follows the marks in them, notes frames out. */
@@ -90,7 +85,7 @@ static void scan_feed(struct scan *s, const char *data, size_t n, int64_t now, F
 	while ((p = strstr(from, MARK))) {
 		char *bel = memchr(p, '\a', (size_t)(end - p));
 
-		if (p > from && s->frame) /* frame bytes before this mark */
+		if (p > from) /* frame bytes before this mark */
 			s->last_us = now;
 		if (!bel) /* the mark goes on in the next read */
 			break;
@@ -102,9 +97,11 @@ static void scan_feed(struct scan *s, const char *data, size_t n, int64_t now, F
 		if (keep > MARK_MAX)
 			keep = 0;
 	} else {
-		/* What could be the start of a mark waits; the rest is frame bytes. */
+		/* A tail that begins a mark waits for the next read; the rest is frame bytes. */
 		keep = (size_t)(end - from) < MARK_LEN - 1 ? (size_t)(end - from) : MARK_LEN - 1;
-		if ((size_t)(end - from) > keep && s->frame)
+		while (keep > 0 && memcmp(end - keep, MARK, keep) != 0)
+			keep--;
+		if ((size_t)(end - from) > keep)
 			s->last_us = now;
 	}
 	memmove(s->buf, end - keep, keep);

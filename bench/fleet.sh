@@ -369,14 +369,19 @@ console_part() {
 	# doupdate(); that read to the frame's last byte at the terminal; and the key
 	# typed to that byte (this adds the wait for the console's loop and a CPU).
 	awk '$2 == "key" && NF >= 4 { printf "%.3f\n", ($1 - $3) / 1000 }' "$frames" >"$tmp/k2d"
-	awk 'NR == FNR { if ($2 == "frame") at[$3] = $1; next }
-	     $2 == "key" && NF >= 4 && ($4 in at) { printf "%.3f\n", (at[$4] - $3) / 1000 }' \
+	# A frame's last byte: the bytes just before its mark if they came after the key
+	# was read (else the frame wrote nothing new), or the mark itself.
+	awk 'NR == FNR { if ($2 == "frame") { mk[$3] = $1; lb[$3] = $4 } next }
+	     $2 == "key" && NF >= 4 && ($4 in mk) {
+		t = lb[$4] >= $3 ? lb[$4] : mk[$4]; printf "%.3f\n", (t - $3) / 1000 }' \
 		"$tmp/term" "$frames" >"$tmp/k2t"
 	awk 'FNR == 1 { f++ }
 	     f == 1 { if ($2 == "key" && NF >= 4) { n++; rd[n] = $3; seq[n] = $4 } next }
-	     f == 2 { if ($2 == "frame") at[$3] = $1; next }
+	     f == 2 { if ($2 == "frame") { mk[$3] = $1; lb[$3] = $4 } next }
 	     $2 == "key" { while (j < n && rd[j + 1] < $1) j++
-			   if (j < n && (seq[j + 1] in at)) printf "%.3f\n", (at[seq[j + 1]] - $1) / 1000 }' \
+			   if (j < n && (seq[j + 1] in mk)) {
+				s = seq[j + 1]; t = lb[s] >= rd[j + 1] ? lb[s] : mk[s]
+				printf "%.3f\n", (t - $1) / 1000 } }' \
 		"$frames" "$tmp/term" "$tmp/term" >"$tmp/t2t"
 	read -r dm dp _ <<<"$(stats "$tmp/k2d")"
 	read -r km kp kc <<<"$(stats "$tmp/k2t")"
@@ -405,7 +410,7 @@ console_part
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-header="$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($cpu), $(ssh -V 2>&1 | cut -d, -f1), parallel-ssh $(parallel-ssh --version 2>&1)"
+header="$(date -u +%Y-%m-%dT%H:%MZ), $ncpu CPUs ($cpu), $(ssh -V 2>&1 | cut -d, -f1), parallel-ssh $(parallel-ssh --version 2>&1)"
 
 awk -F '\t' -v h="$header" 'BEGIN { print "opsdeck bench: fleet  " h; print "" }
 	$1 != last { printf "[%s]\n", $1; last = $1 }

@@ -171,6 +171,8 @@ for i in $(seq 1 40); do $OPSDECK log add "filler $i" >/dev/null; done
 last=$((last + 40))
 export NO_COLOR=1 OPSDECK_BENCH_FRAMES=$T/frames
 console_start 100 30
+# The terminal's raw stream, to see the benchmark hook's key-frame marks.
+tmx pipe-pane -O -t console "cat >>'$T/raw'"
 wait_text "filler 40"
 wait_pos "$last" newest
 on_screen "hostile-starthostile-end" && fail "the console did not start at the newest entries"
@@ -206,6 +208,14 @@ ok "NO_COLOR draws without colours"
 grep -qE '^[0-9]+ first-frame$' "$T/frames" || fail "benchmark hook: no first-frame line"
 grep -qE '^[0-9]+ key [0-9]+ [0-9]+$' "$T/frames" ||
 	fail "benchmark hook: no key line (with the key's read time and frame number)"
+last_key=$(awk '$2 == "key" { n = $4 } END { print n + 0 }' "$T/frames")
+i=0
+until grep -qa "]7777;opsdeck-key-end $last_key"$'\a' "$T/raw" 2>/dev/null || [ "$i" -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -qa "]7777;opsdeck-key-end $last_key"$'\a' "$T/raw" ||
+	fail "benchmark hook: key frame $last_key not followed by its mark on the terminal"
 ok "OPSDECK_BENCH_FRAMES records first-frame and key frames"
 # An idle console draws nothing: at most the clock's minute and a data poll.
 n0=$(wc -l <"$T/frames")

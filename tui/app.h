@@ -14,11 +14,10 @@
  * event is "first-frame" for the first frame, "key" for a frame that follows
  * input, and "tick", "data", "fleet" (hosts changed), "resize" or "signal"
  * otherwise. A "key" line has two more fields: when the first key drawn by that
- * frame was read, and the frame's number n; the frame's output is written between
- * "ESC ] 7777 ; opsdeck-key-begin n BEL" and "ESC ] 7777 ; opsdeck-key-end n BEL",
- * OSCs terminals ignore, so a benchmark acting as the terminal
- * (bench/bench_console) sees when the frame arrived. Off (one getenv at start)
- * when unset.
+ * frame was read, and the frame's number n; the frame's output is followed by
+ * "ESC ] 7777 ; opsdeck-key-end n BEL", an OSC terminals ignore, so a benchmark
+ * acting as the terminal (bench/bench_console) sees when the frame arrived. Off
+ * (one getenv at start) when unset.
  */
 #ifndef OPSDECK_APP_H
 #define OPSDECK_APP_H
