@@ -31,7 +31,21 @@ struct monitor {
 	size_t n_samples, cap_samples;
 	size_t running;
 	bool changed;
+	/*
+	 * No probe that is not running falls due before this (monotonic ms): a lower
+	 * bound, lowered whenever a due time is set and made exact by each scan, so
+	 * the loop's many ticks between due times cost a comparison, not a scan of
+	 * every probe of every host. 0 (as allocated): scan at the first tick.
+	 */
+	int64_t next_due;
 };
+
+/* A probe that is not running got due time t. */
+static void due_at(struct monitor *m, int64_t t)
+{
+	if (t < m->next_due)
+		m->next_due = t;
+}
 
 /* What a queued fleet command carries back to us. */
 struct run {
@@ -180,6 +194,7 @@ static void probe_done(void *ud, size_t host, const struct fleet_result *fr)
 	m->running--;
 	m->changed = true;
 	p->due_mono = clock_mono_ms() + (int64_t)p->interval_s * 1000;
+	due_at(m, p->due_mono);
 	if (fr->error && fr->exit_status < 0) {
 		/* No answer from the host: that is the host's state, not the probe's. */
 		snprintf(p->error, sizeof p->error, "%s", fr->error);
@@ -226,6 +241,7 @@ static void start_probe(struct monitor *m, size_t i, size_t k)
 	p->due_mono = clock_mono_ms() + (int64_t)p->interval_s * 1000;
 	if (fleet_run(m->fleet, i, cmd, p->timeout_s * 1000, probe_done, run, NULL) != 0) {
 		free(run);
+		due_at(m, p->due_mono);
 		return;
 	}
 	p->running = true;
@@ -250,8 +266,12 @@ void monitor_run_now(struct monitor *m, size_t host)
 void monitor_tick(struct monitor *m)
 {
 	int64_t now = clock_mono_ms();
+	int64_t next = INT64_MAX;
 
+	if (now < m->next_due)
+		return; /* nothing is due yet */
 	for (size_t i = 0; i < m->n_hosts; i++) {
+		struct mhost *h = &m->hosts[i];
 		struct fleet_status st;
 
 		fleet_status(m->fleet, i, &st);
@@ -261,30 +281,25 @@ void monitor_tick(struct monitor *m)
 		if (st.state == FLEET_DISABLED || st.state == FLEET_KEY_UNKNOWN ||
 		    st.state == FLEET_KEY_CHANGED || st.state == FLEET_KEY_REJECTED ||
 		    st.state == FLEET_AUTH_FAILED) {
-			for (size_t k = 0; k < m->hosts[i].n; k++)
-				if (m->hosts[i].probes[k].due_mono <= now)
-					m->hosts[i].probes[k].due_mono =
-						now + (int64_t)m->hosts[i].probes[k].interval_s * 1000;
-			continue;
+			for (size_t k = 0; k < h->n; k++)
+				if (h->probes[k].due_mono <= now)
+					h->probes[k].due_mono =
+						now + (int64_t)h->probes[k].interval_s * 1000;
+		} else {
+			for (size_t k = 0; k < h->n; k++)
+				if (!h->probes[k].running && now >= h->probes[k].due_mono)
+					start_probe(m, i, k);
 		}
-		for (size_t k = 0; k < m->hosts[i].n; k++)
-			if (!m->hosts[i].probes[k].running && now >= m->hosts[i].probes[k].due_mono)
-				start_probe(m, i, k);
+		for (size_t k = 0; k < h->n; k++)
+			if (!h->probes[k].running && h->probes[k].due_mono < next)
+				next = h->probes[k].due_mono;
 	}
+	m->next_due = next; /* exact again */
 }
 
 int64_t monitor_next_deadline(const struct monitor *m)
 {
-	int64_t best = -1;
-
-	for (size_t i = 0; i < m->n_hosts; i++)
-		for (size_t k = 0; k < m->hosts[i].n; k++) {
-			const struct monitor_probe *p = &m->hosts[i].probes[k];
-
-			if (!p->running && (best < 0 || p->due_mono < best))
-				best = p->due_mono;
-		}
-	return best;
+	return m->next_due == INT64_MAX ? -1 : m->next_due;
 }
 
 bool monitor_busy(const struct monitor *m)

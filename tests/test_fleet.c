@@ -2,7 +2,8 @@
  * Tests of core/fleet against real OpenSSH sshd processes on loopback, started and
  * stopped by tests/sshd-fixture.sh: sessions and commands, host keys (unknown,
  * accepted, rejected, changed), authentication failure, a host killed mid-session
- * and brought back, a listener that never speaks, hostile output, exit codes.
+ * and brought back, a listener that never speaks, hostile output, exit codes, and
+ * the monitor re-running a probe on its interval without waking the loop between.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 
 #include "clock.h"
 #include "fleet.h"
+#include "inventory.h"
+#include "monitor.h"
 #include "testutil.h"
 
 #define N_HOSTS 4
@@ -667,9 +670,80 @@ static void test_idle_sessions_do_not_wake_the_loop(void **state)
 	got_free(&g);
 }
 
+/*
+ * The monitor re-runs a probe on its interval through the same loop, and between
+ * due times its deadline lets the loop sleep (its tick is then a comparison).
+ */
+static void test_monitor_probes_on_interval(void **state)
+{
+	char *path = tu_join(fx_dir, "monitor-inventory.yaml");
+	char yaml[1024];
+	struct inventory inv;
+	struct got g = { 0 };
+	struct fleet *f = make_fleet(&g, fx_known, 64);
+	struct monitor *m = NULL;
+	struct err e = { { 0 } };
+	const struct monitor_probe *p = NULL;
+	int64_t end = 0, seen = 0;
+	long turns = 0;
+	int runs = 0;
+
+	(void)state;
+	memset(&inv, 0, sizeof inv);
+	/* Host 0 of the fixture with one custom probe every second. */
+	snprintf(yaml, sizeof yaml,
+		 "hosts:\n  - name: %s\n    address: %s\n    port: %d\n    identity_file: %s\n"
+		 "    probes: [tick]\nprobes:\n  - name: tick\n    command: echo 'TICK OK | n=1'\n"
+		 "    interval: 1\n",
+		 fx_hosts[0].name, fx_hosts[0].addr, fx_hosts[0].port, fx_identity);
+	tu_write_file(path, yaml);
+	assert_int_equal(inventory_load(path, &inv, &e), 0);
+	fleet_free(&f);
+	f = make_fleet(&g, fx_known, 64); /* host 0 of the fleet is the inventory's only host */
+	m = monitor_new(f, &inv, &e);
+	assert_non_null(m);
+	end = clock_mono_ms() + 3300;
+	while (clock_mono_ms() < end) {
+		struct pollfd fds[32];
+		size_t n = fleet_pollfds(f, fds, 32);
+		int64_t now = clock_mono_ms(), t = end - now;
+		int64_t dl[2] = { fleet_next_deadline(f), monitor_next_deadline(m) };
+
+		for (int i = 0; i < 2; i++)
+			if (dl[i] >= 0 && dl[i] - now < t)
+				t = dl[i] <= now ? 0 : dl[i] - now;
+		poll(fds, n, (int)t);
+		fleet_dispatch(f, fds, n);
+		monitor_tick(m);
+		turns++;
+		assert_int_equal(monitor_probes(m, 0, &p), 1);
+		if (p[0].have && p[0].last_ms != seen) {
+			seen = p[0].last_ms;
+			runs++;
+			assert_int_equal(p[0].result.state, PROBE_OK);
+			/* Idle until the next run: the deadline is about a second out. */
+			if (!p[0].running) {
+				int64_t wait = monitor_next_deadline(m) - clock_mono_ms();
+				assert_true(wait > 500 && wait <= 1000);
+			}
+		}
+	}
+	/* At 0, 1, 2 and 3 s; the first waits for the connection. */
+	if (runs < 3 || runs > 4)
+		fail_msg("the probe ran %d times in 3.3 s (interval 1 s)", runs);
+	if (turns > 400)
+		fail_msg("the loop turned %ld times for %d probe runs", turns, runs);
+	monitor_free(&m);
+	fleet_free(&f);
+	inventory_free(&inv);
+	got_free(&g);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_monitor_probes_on_interval),
 		cmocka_unit_test(test_commands_on_every_host),
 		cmocka_unit_test(test_exit_codes_and_signals),
 		cmocka_unit_test(test_hostile_output_capped_and_sanitised),
