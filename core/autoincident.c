@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "autoincident.h"
+#include "mem.h"
 
 /* Severities of the incidents opened automatically. */
 #define SEV_PROBE 2
@@ -126,15 +127,11 @@ static bool *flag_of(struct autoincident *ai, size_t host, int slot)
 /* Remembers a flag's value before a batch flips it. -1 when memory runs out. */
 static int undo_push(struct autoincident *ai, size_t host, int slot)
 {
-	if (ai->n_undo == ai->cap_undo) {
-		size_t cap = ai->cap_undo ? ai->cap_undo * 2 : 64;
-		struct ai_undo *u = realloc(ai->undo, cap * sizeof *u);
+	struct ai_undo *u = mem_grow(ai->undo, &ai->cap_undo, ai->n_undo, sizeof *u);
 
-		if (!u)
-			return -1;
-		ai->undo = u;
-		ai->cap_undo = cap;
-	}
+	if (!u)
+		return -1;
+	ai->undo = u;
 	ai->undo[ai->n_undo++] = (struct ai_undo){host, slot, *flag_of(ai, host, slot)};
 	return 0;
 }
@@ -249,14 +246,10 @@ static struct ai_probe *probe_slot(struct ai_host *h, const char *probe)
 	for (size_t i = 0; i < h->n; i++)
 		if (strcmp(h->probes[i].name, probe) == 0)
 			return &h->probes[i];
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 8;
-		p = realloc(h->probes, cap * sizeof *p);
-		if (!p)
-			return NULL;
-		h->probes = p;
-		h->cap = cap;
-	}
+	p = mem_grow(h->probes, &h->cap, h->n, sizeof *p);
+	if (!p)
+		return NULL;
+	h->probes = p;
 	p = &h->probes[h->n++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "%s", probe);

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "fleet.h"
+#include "mem.h"
 #include "netconn.h"
 #include "paths.h"
 #include "text.h"
@@ -848,15 +849,13 @@ int fleet_add(struct fleet *f, const struct inventory_host *ih, struct err *e)
 	struct host *h = NULL;
 
 	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct host *nh = realloc(f->hosts, cap * sizeof *nh);
+		struct host *nh = mem_grow(f->hosts, &f->cap, f->n, sizeof *nh);
 
 		if (!nh) {
 			err_set(e, "out of memory");
 			return -1;
 		}
 		f->hosts = nh;
-		f->cap = cap;
 	}
 	h = &f->hosts[f->n];
 	memset(h, 0, sizeof *h);

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "incident.h"
+#include "mem.h"
 #include "shiftlog.h"
 #include "text.h"
 
@@ -1505,15 +1506,11 @@ struct due_list {
 
 static int due_push(struct due_list *l, int64_t id, enum incident_clock clock)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct due_item *nv = realloc(l->v, cap * sizeof *nv);
+	struct due_item *nv = mem_grow(l->v, &l->cap, l->n, sizeof *nv);
 
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (!nv)
+		return -1;
+	l->v = nv;
 	l->v[l->n].id = id;
 	l->v[l->n].clock = clock;
 	l->n++;

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "incident.h"
+#include "mem.h"
 #include "json.h"
 #include "text.h"
 
@@ -68,15 +69,11 @@ static void stat_fill(int64_t *v, size_t n, struct incident_stat *s)
 /* Appends x to a growing array. -1 when memory runs out. */
 static int push(int64_t **v, size_t *n, size_t *cap, int64_t x)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		int64_t *nv = realloc(*v, nc * sizeof *nv);
+	int64_t *nv = mem_grow(*v, cap, *n, sizeof *nv);
 
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if (!nv)
+		return -1;
+	*v = nv;
 	(*v)[(*n)++] = x;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "inventory.h"
+#include "mem.h"
 #include "text.h"
 #include "yamlutil.h"
 
@@ -166,25 +167,6 @@ static int strv_dup(char *const *v, bool empty_if_null, char ***out)
 	}
 	*out = copy;
 	return 0;
-}
-
-/*
- * Makes room for item n in *arr (cap items allocated). Returns the array, moved
- * or not, or NULL when memory runs out (the old array is then untouched).
- */
-static void *grow(void *arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap = 0;
-	void *p = NULL;
-
-	if (n < *cap)
-		return arr;
-	ncap = *cap ? *cap * 2 : 8;
-	p = reallocarray(arr, ncap, size);
-	if (!p)
-		return NULL;
-	*cap = ncap;
-	return p;
 }
 
 /* ---- name ranges ---- */
@@ -570,7 +552,7 @@ static int host_append(struct loader *L, const struct ynode *at, const char *nam
 	}
 	free(h.name);
 	h.name = strdup(name);
-	arr = h.name ? grow(inv->hosts, &L->cap_hosts, inv->n_hosts, sizeof *inv->hosts) : NULL;
+	arr = h.name ? mem_grow(inv->hosts, &L->cap_hosts, inv->n_hosts, sizeof *inv->hosts) : NULL;
 	if (!arr) {
 		oom(L);
 		goto out;
@@ -1033,7 +1015,7 @@ static int ops_probe(struct loader *L, const struct ynode *entry)
 			   show(p.name).s, inv->probes[idx].line);
 		goto out;
 	}
-	arr = grow(inv->probes, &L->cap_probes, inv->n_probes, sizeof *inv->probes);
+	arr = mem_grow(inv->probes, &L->cap_probes, inv->n_probes, sizeof *inv->probes);
 	if (!arr) {
 		oom(L);
 		goto out;
@@ -1078,7 +1060,7 @@ static int ops_threshold(struct loader *L, const struct ynode *entry)
 			   show(t.probe).s);
 		goto out;
 	}
-	arr = grow(inv->thresholds, &L->cap_thresholds, inv->n_thresholds, sizeof *inv->thresholds);
+	arr = mem_grow(inv->thresholds, &L->cap_thresholds, inv->n_thresholds, sizeof *inv->thresholds);
 	if (!arr) {
 		oom(L);
 		goto out;
@@ -1184,7 +1166,7 @@ static int idxv_add(struct idxv *x, size_t i)
 	for (size_t j = 0; j < x->n; j++)
 		if (x->v[j] == i)
 			return 0;
-	p = grow(x->v, &x->cap, x->n, sizeof *x->v);
+	p = mem_grow(x->v, &x->cap, x->n, sizeof *x->v);
 	if (!p)
 		return -1;
 	x->v = p;
@@ -1194,7 +1176,7 @@ static int idxv_add(struct idxv *x, size_t i)
 
 static int nodev_add(struct nodev *x, const struct ynode *n)
 {
-	const struct ynode **p = grow(x->v, &x->cap, x->n, sizeof *x->v);
+	const struct ynode **p = mem_grow(x->v, &x->cap, x->n, sizeof *x->v);
 
 	if (!p)
 		return -1;
@@ -1244,7 +1226,7 @@ static int ans_group_id(struct aload *A, const struct ynode *key, size_t *gi)
 		return -1;
 	if (index_find(&A->by_name, key->value, gi))
 		return 0;
-	arr = grow(A->groups, &A->cap_groups, A->n_groups, sizeof *A->groups);
+	arr = mem_grow(A->groups, &A->cap_groups, A->n_groups, sizeof *A->groups);
 	if (!arr)
 		return oom(A->L);
 	A->groups = arr;
@@ -1297,7 +1279,7 @@ static int ans_host_id(struct aload *A, const struct ynode *at, const char *name
 
 	if (index_find(&A->L->hosts, name, hi))
 		return 0;
-	arr = grow(A->hosts, &A->cap_hosts, inv->n_hosts, sizeof *A->hosts);
+	arr = mem_grow(A->hosts, &A->cap_hosts, inv->n_hosts, sizeof *A->hosts);
 	if (!arr)
 		return oom(A->L);
 	A->hosts = arr;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "probe.h"
+#include "mem.h"
 #include "text.h"
 
 #define HOUR_MS 3600000LL
@@ -903,15 +904,13 @@ static int parse_disk(const char *out, size_t len, int exit_status,
 		if (dup)
 			continue;
 		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct mount_use *nm = realloc(mu, ncap * sizeof *nm);
+			struct mount_use *nm = mem_grow(mu, &cap, n, sizeof *nm);
 
 			if (!nm) {
 				set_summaryf(r, "out of memory");
 				goto out;
 			}
 			mu = nm;
-			cap = ncap;
 		}
 		m.order = n;
 		mu[n++] = m;
