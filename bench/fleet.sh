@@ -31,6 +31,7 @@ fx=$tmp/fx
 rows=$tmp/rows
 console_pid=
 harness_pid=
+host_cgroup=
 masters=0
 
 say() { printf 'bench fleet: %s\n' "$*" >&2; }
@@ -48,6 +49,10 @@ cleanup() {
 		kill -TERM $(cm_pids) 2>/dev/null
 	fi
 	[ -f "$fx/hosts.list" ] && bash "$fixture" stop "$fx" >/dev/null 2>&1
+	if [ -n "$host_cgroup" ]; then # empty once the sshds are gone
+		i=0
+		until rmdir "$host_cgroup" 2>/dev/null || [ "$i" -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -89,20 +94,61 @@ done
 
 # ---- the fleet ----
 
-# Real hosts do their side of SSH on their own CPUs. Here the "hosts" share this
-# machine, so on a machine with 2 or more CPUs the hosts run on the last CPU and
-# every client (opsdeck, pssh, ssh, the console) on the others; without that, a
-# client's latency would mostly measure waiting behind sshd's key exchanges.
-# BENCH_PIN=0 turns it off. Children inherit the clients' CPU set.
+# Real hosts do their side of SSH on their own CPUs and never take one from the
+# client. Here the "hosts" share this machine, so (BENCH_HOSTS):
+# - weight (the default where a cpu cgroup can be made): the hosts' sshds run in a
+#   cgroup of the lowest CPU weight. They may use every CPU, but only what the
+#   clients leave idle: a client runs as if the hosts were elsewhere, and the hosts
+#   still get all the spare CPU of the machine for their side of the handshakes.
+# - pin (the default otherwise, with 2 or more CPUs): the hosts on the last CPU and
+#   every client on the others; the one host CPU is then the floor of a cold round.
+# - share: hosts and clients share every CPU at equal weight (each sshd session is
+#   its own scheduler autogroup, so 100 key exchanges take the clients' CPU time).
+# BENCH_PIN=0 means share and BENCH_PIN=1 means pin (the older switch).
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+hosts_mode=${BENCH_HOSTS:-}
+case "${BENCH_PIN:-}" in 0) hosts_mode=${hosts_mode:-share} ;; 1) hosts_mode=${hosts_mode:-pin} ;; esac
 pin_hosts=""
-if [ "${BENCH_PIN:-1}" != 0 ] && [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
+host_cgroup=""
+if [ -z "$hosts_mode" ] || [ "$hosts_mode" = weight ]; then
+	# cgroup v1 cpu controller (cpu.shares 2 of 1024), else v2 (cpu.weight 1 of 100).
+	for cg in /sys/fs/cgroup/cpu /sys/fs/cgroup; do
+		[ -w "$cg" ] || continue
+		if [ -e "$cg/cpu.shares" ] || grep -qw cpu "$cg/cgroup.subtree_control" 2>/dev/null; then
+			d="$cg/opsdeck-bench-hosts-$$"
+			if mkdir "$d" 2>/dev/null; then
+				if { [ -e "$d/cpu.shares" ] && echo 2 >"$d/cpu.shares"; } 2>/dev/null ||
+					{ [ -e "$d/cpu.weight" ] && echo 1 >"$d/cpu.weight"; } 2>/dev/null; then
+					host_cgroup=$d
+					break
+				fi
+				rmdir "$d" 2>/dev/null
+			fi
+		fi
+	done
+	if [ -n "$host_cgroup" ]; then
+		hosts_mode=weight
+	elif [ "$hosts_mode" = weight ]; then
+		say "BENCH_HOSTS=weight: no cpu cgroup can be made here (needs root); pinning instead"
+		hosts_mode=pin
+	else
+		hosts_mode=pin
+	fi
+fi
+if [ "$hosts_mode" = pin ] && { [ "$ncpu" -lt 2 ] || ! command -v taskset >/dev/null; }; then
+	hosts_mode=share
+fi
+case $hosts_mode in
+weight)
+	pinning="hosts at the lowest CPU weight (cgroup $host_cgroup), sharing every CPU with the clients" ;;
+pin)
 	pin_hosts="taskset -c $((ncpu - 1))"
 	taskset -p -c "0-$((ncpu - 2))" $$ >/dev/null
-	pinning="hosts on CPU $((ncpu - 1)), clients on CPU 0-$((ncpu - 2))"
-else
-	pinning="hosts and clients share every CPU"
-fi
+	pinning="hosts on CPU $((ncpu - 1)), clients on CPU 0-$((ncpu - 2))" ;;
+*)
+	hosts_mode=share
+	pinning="hosts and clients share every CPU at equal weight" ;;
+esac
 
 # Every fixture host runs commands as this user, through its login shell. bash reads
 # ~/.bashrc for commands sent over ssh, and all the hosts share one home here, so one
@@ -110,7 +156,12 @@ fi
 # bench the rc file. SHLVL=1 makes bash skip it; every client meets the same hosts.
 sshd_bin=${SSHD_FIXTURE_SSHD:-/usr/sbin/sshd}
 mkdir -p "$tmp/bin"
-printf '#!/bin/sh\nexec %s %s -o "SetEnv SHLVL=1" "$@"\n' "$pin_hosts" "$sshd_bin" >"$tmp/bin/sshd"
+# The wrapper puts each fixture sshd (and so every session it forks) in its place.
+{
+	printf '#!/bin/sh\n'
+	[ -n "$host_cgroup" ] && printf 'echo $$ >%s/cgroup.procs || exit 1\n' "$host_cgroup"
+	printf 'exec %s %s -o "SetEnv SHLVL=1" "$@"\n' "$pin_hosts" "$sshd_bin"
+} >"$tmp/bin/sshd"
 chmod +x "$tmp/bin/sshd"
 say "starting $max sshd (tests/sshd-fixture.sh)"
 t0=$(date +%s)
