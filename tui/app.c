@@ -26,6 +26,7 @@
 #include "config.h"
 #include "fleet.h"
 #include "fleetlog.h"
+#include "hostcond.h"
 #include "incident.h"
 #include "inventory.h"
 #include "keymap.h"
@@ -232,18 +233,11 @@ bool app_frame_cleared(const struct app *a)
 
 enum monitor_host app_host_state(struct app *a, size_t host)
 {
-	struct fleet_status st;
-	enum monitor_host s = MON_PENDING;
+	struct hostcond c;
 
-	if (!a->fleet || host >= fleet_count(a->fleet))
-		return MON_PENDING;
-	s = monitor_host_state(a->mon, host);
-	fleet_status(a->fleet, host, &st);
-	/* Between retries the monitor still holds the old results; the host is down. */
-	if (st.failures > 0 && st.state != FLEET_UP &&
-	    (s == MON_PENDING || s == MON_OK || s == MON_DEGRADED || s == MON_CRITICAL))
-		s = MON_UNREACHABLE;
-	return s;
+	hostcond_get(a->fleet, a->mon, host < a->inv.n_hosts ? &a->inv.hosts[host] : NULL, host,
+		     NULL, 0, clock_now_ms(), &c);
+	return c.state;
 }
 
 void app_message(struct app *a, enum theme_role role, const char *fmt, ...)
