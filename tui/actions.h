@@ -1,23 +1,26 @@
 /*
- * actions: the one table of named actions the console understands.
+ * actions: the console's named actions, assembled from their owners.
  *
- * Each action has a name ("log.search"), a keymap context ("global" or a view's
- * name), default keys, a help line and a short hint label. Keys are resolved by
- * core/keymap (so users can remap them in keys.yaml); `?` help and the hint line
- * are generated from this table and the live bindings, never written by hand.
- * Handlers live with their owner: app.c for "global", each view for its context,
- * each as a table indexed by enum action_id.
+ * The shell owns a few global actions (quit, help, note, back, redraw, tabs);
+ * every view declares its own in its class (struct view_action: name, default
+ * keys, help line, hint label), handled by its on_action. At start-up
+ * actions_build joins them into one flat table for core/keymap (so keys.yaml can
+ * remap any of them and is checked against every name), and `?` help and the
+ * hint line are generated from that table and the live bindings. Adding a view
+ * adds its actions without touching this file.
  */
 #ifndef OPSDECK_TUI_ACTIONS_H
 #define OPSDECK_TUI_ACTIONS_H
 
 #include <stddef.h>
 
+#include "err.h"
 #include "keymap.h"
 
-/* Indexes into actions_table; the order is fixed by designated initialisers. */
-enum action_id {
-	/* global */
+struct view_class;
+
+/* The shell's own actions: the first entries of the flat table, in this order. */
+enum action_global {
 	ACT_QUIT,
 	ACT_HELP,
 	ACT_NOTE,
@@ -25,63 +28,26 @@ enum action_id {
 	ACT_REDRAW,
 	ACT_TAB_NEXT,
 	ACT_TAB_PREV,
-	/* log view */
-	ACT_LOG_UP,
-	ACT_LOG_DOWN,
-	ACT_LOG_PAGE_UP,
-	ACT_LOG_PAGE_DOWN,
-	ACT_LOG_TOP,
-	ACT_LOG_BOTTOM,
-	ACT_LOG_DETAIL,
-	ACT_LOG_SEARCH,
-	ACT_LOG_CATEGORY,
-	ACT_LOG_SEVERITY,
-	ACT_LOG_SINCE,
-	ACT_LOG_CLEAR,
-	ACT_LOG_CORRECT,
-	/* hosts view and host detail */
-	ACT_HOSTS_UP,
-	ACT_HOSTS_DOWN,
-	ACT_HOSTS_PAGE_UP,
-	ACT_HOSTS_PAGE_DOWN,
-	ACT_HOSTS_TOP,
-	ACT_HOSTS_BOTTOM,
-	ACT_HOSTS_DETAIL,
-	ACT_HOSTS_SORT,
-	ACT_HOSTS_REVERSE,
-	ACT_HOSTS_FILTER,
-	ACT_HOSTS_GROUP,
-	ACT_HOSTS_RECONNECT,
-	ACT_HOSTS_ACCEPT_KEY,
-	ACT_HOSTS_REJECT_KEY,
-	ACT_HOSTS_RUN,
-	/* incidents view and its detail */
-	ACT_INC_UP,
-	ACT_INC_DOWN,
-	ACT_INC_PAGE_UP,
-	ACT_INC_PAGE_DOWN,
-	ACT_INC_TOP,
-	ACT_INC_BOTTOM,
-	ACT_INC_DETAIL,
-	ACT_INC_SEARCH,
-	ACT_INC_SEVERITY,
-	ACT_INC_STATE,
-	ACT_INC_CLEAR,
-	ACT_INC_ACK,
-	ACT_INC_ACTIVATE,
-	ACT_INC_ESCALATE,
-	ACT_INC_MITIGATE,
-	ACT_INC_RESOLVE,
-	ACT_INC_CREATE,
-	ACT_INC_ANNOTATE,
-	ACT__COUNT
+	ACT__GLOBAL
 };
 
-/* The table given to keymap_new (ACT__COUNT entries, static storage). */
-extern const struct keymap_action actions_table[ACT__COUNT];
+/*
+ * Builds the flat table: the global actions, then each class's actions (context:
+ * the class's name). Must be called once before the other functions; the table
+ * lives until actions_free. -1 with e set when memory runs out.
+ */
+int actions_build(const struct view_class *const *classes, size_t n, struct err *e);
+void actions_free(void);
+
+/* The flat table for keymap_new, and its size. */
+const struct keymap_action *actions_table(size_t *n);
 
 /* Short label for the hint line ("search"), or NULL when the action is not hinted. */
 const char *actions_hint(int id);
+
+/* The class that owns flat action id and its id within the class (the index in
+ * its actions table); NULL for a global action or a bad id. */
+const struct view_class *actions_owner(int id, int *local);
 
 /*
  * Writes the first key bound to action id as a display name into buf ("/",

@@ -36,14 +36,6 @@
 #include "text.h"
 #include "view.h"
 
-/* Tab order. Later views (Incidents, ...) add one line each. */
-const struct view_class *const view_registry[] = {
-	&view_hosts_class,
-	&view_incidents_class,
-	&view_log_class,
-};
-const size_t view_registry_n = sizeof view_registry / sizeof view_registry[0];
-
 #define APP_MAX_VIEWS 16
 
 /* Fleet-driven redraws at most this often; keys always draw at once. */
@@ -126,7 +118,7 @@ struct app {
 	bool inc_counted; /* inc_open holds a baseline (no alert for what was open at start) */
 	struct autoincident *autoinc; /* NULL without a fleet */
 	int64_t next_incident_check_mono;
-	int64_t inc_drawn_sec; /* the second the Incidents view's countdowns show */
+	int64_t drawn_sec; /* the second a view that ticks in seconds shows */
 };
 
 /* ---- signals: handlers only write the signal number to a pipe ---- */
@@ -796,7 +788,7 @@ static void fleet_timers(struct app *a, int64_t now)
 	a->next_hosts_draw_mono = now + HOSTS_DRAW_MS;
 	count_hosts(a);
 	a->dirty |= DIRTY_TOP;
-	if (a->views[a->focus]->cls == &view_hosts_class)
+	if (a->views[a->focus]->cls->fleet_frames)
 		a->dirty |= DIRTY_VIEW;
 	frame_reason(a, "fleet");
 }
@@ -889,7 +881,7 @@ static unsigned act_back(struct app *a)
 		a->help.open = false;
 		return VIEW_HANDLED | VIEW_REDRAW_ALL;
 	}
-	return v->cls->on_action(v, ACT_BACK);
+	return v->cls->on_action(v, VIEW_ACT_BACK);
 }
 
 static unsigned act_redraw(struct app *a)
@@ -913,7 +905,7 @@ static unsigned act_tab_prev(struct app *a)
 typedef unsigned (*app_action_fn)(struct app *a);
 
 /* Handlers of the "global" actions; the view handles the rest of the table. */
-static const app_action_fn global_actions[ACT__COUNT] = {
+static const app_action_fn global_actions[ACT__GLOBAL] = {
 	[ACT_QUIT] = act_quit,	       [ACT_HELP] = act_help,	  [ACT_NOTE] = act_note,
 	[ACT_BACK] = act_back,	       [ACT_REDRAW] = act_redraw, [ACT_TAB_NEXT] = act_tab_next,
 	[ACT_TAB_PREV] = act_tab_prev,
@@ -922,7 +914,7 @@ static const app_action_fn global_actions[ACT__COUNT] = {
 static unsigned app_key(struct app *a, int key)
 {
 	struct view *v = a->views[a->focus];
-	int act = -1;
+	int act = -1, local = 0;
 
 	if (key == KEYM_RESIZE) {
 		app_resize(a);
@@ -938,13 +930,15 @@ static unsigned app_key(struct app *a, int key)
 		if (f)
 			return f;
 	}
-	if (act < 0 || act >= ACT__COUNT)
+	if (act < 0)
 		return v->cls->on_key && !a->help.open ? v->cls->on_key(v, key) : VIEW_UNHANDLED;
-	if (global_actions[act])
+	if (act < ACT__GLOBAL)
 		return global_actions[act](a);
 	if (a->help.open)
 		return VIEW_HANDLED; /* the view is covered; its keys wait */
-	return v->cls->on_action(v, act);
+	if (actions_owner(act, &local) != v->cls)
+		return VIEW_UNHANDLED;
+	return v->cls->on_action(v, local);
 }
 
 static void drain_input(struct app *a)
@@ -1021,8 +1015,8 @@ static void run_timers(struct app *a)
 		frame_reason(a, "tick");
 	}
 	/* SLA countdowns run in seconds. */
-	if (a->views[a->focus]->cls == &view_incidents_class && wall / 1000 != a->inc_drawn_sec) {
-		a->inc_drawn_sec = wall / 1000;
+	if (a->views[a->focus]->cls->tick_seconds && wall / 1000 != a->drawn_sec) {
+		a->drawn_sec = wall / 1000;
 		a->dirty |= DIRTY_VIEW;
 		frame_reason(a, "tick");
 	}
@@ -1122,9 +1116,14 @@ static void load_theme(struct app *a)
 static int load_keys(struct app *a, struct err *e)
 {
 	struct err ke = {{0}};
+	const struct keymap_action *table = NULL;
+	size_t ntable = 0;
 	int n = 0;
 
-	a->km = keymap_new(actions_table, ACT__COUNT, e);
+	if (actions_build(view_registry, view_registry_n, e) < 0)
+		return -1;
+	table = actions_table(&ntable);
+	a->km = keymap_new(table, ntable, e);
 	if (!a->km)
 		return -1;
 	if (keymap_load_file(a->km, a->opts->paths->keys_file, &n, &ke) < 0) {
@@ -1171,7 +1170,7 @@ static int create_views(struct app *a, struct err *e)
 	}
 	/* Without an inventory there are no hosts to look at: open on the Log. */
 	for (size_t i = 0; !a->fleet && i < a->nviews; i++)
-		if (a->views[i]->cls == &view_log_class)
+		if (a->views[i]->cls == view_home_without_fleet)
 			a->focus = i;
 	return 0;
 }
@@ -1195,6 +1194,7 @@ static void app_free(struct app *a)
 		a->screen = NULL;
 	}
 	keymap_free(&a->km);
+	actions_free();
 	if (a->bench)
 		fclose(a->bench);
 	a->bench = NULL;

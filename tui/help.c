@@ -1,5 +1,5 @@
 /*
- * help: the `?` overlay. Every line is generated from actions_table and the keys
+ * help: the `?` overlay. Every line is generated from the actions table and the keys
  * bound right now (after keys.yaml), so help can never disagree with the keymap.
  */
 #include <stdio.h>
@@ -15,20 +15,23 @@ struct help_line {
 	const char *text;
 };
 
-#define HELP_MAX_LINES (ACT__COUNT + 8)
+/* Every action fits: the global ones and one view's, plus headings and blanks. */
+#define HELP_MAX_LINES 256
 
 static int build(const char *context, const char *legend, struct help_line *out)
 {
 	const char *sections[2] = {"global", context};
+	size_t nact = 0;
+	const struct keymap_action *acts = actions_table(&nact);
 	int n = 0;
 
 	for (int s = 0; s < 2; s++) {
 		if (s == 1 && (!context || strcmp(context, "global") == 0))
 			break;
 		out[n++] = (struct help_line){s == 0 ? "Everywhere" : context, -1, NULL};
-		for (int id = 0; id < ACT__COUNT; id++)
-			if (strcmp(actions_table[id].context, sections[s]) == 0)
-				out[n++] = (struct help_line){NULL, id, NULL};
+		for (size_t id = 0; id < nact && n < HELP_MAX_LINES - 3; id++)
+			if (strcmp(acts[id].context, sections[s]) == 0)
+				out[n++] = (struct help_line){NULL, (int)id, NULL};
 		if (s == 1 && legend)
 			out[n++] = (struct help_line){NULL, -1, legend};
 		out[n++] = (struct help_line){NULL, -1, NULL};
@@ -68,6 +71,8 @@ void help_draw(struct help *h, const struct keymap *km, const char *context, con
 {
 	struct help_line lines[HELP_MAX_LINES];
 	int n = build(context, legend, lines);
+	size_t nact = 0;
+	const struct keymap_action *acts = actions_table(&nact);
 	attr_t normal = colors_attr(ROLE_NORMAL);
 	int body = r->h - 1;
 	int keyw = r->w >= 70 ? 18 : 12;
@@ -108,13 +113,13 @@ void help_draw(struct help *h, const struct keymap *km, const char *context, con
 		x += ui_put(y, x, 2, "", normal);
 		x += ui_put(y, x, keyw, keys, normal | A_BOLD);
 		if (namew) {
-			x += ui_put(y, x, namew, actions_table[lines[i].action].name,
+			x += ui_put(y, x, namew, acts[lines[i].action].name,
 				    colors_attr(ROLE_DIM));
-			ui_put(y, x, r->w - (x - r->x), actions_table[lines[i].action].help, normal);
+			ui_put(y, x, r->w - (x - r->x), acts[lines[i].action].help, normal);
 		} else {
 			char both[256];
-			snprintf(both, sizeof both, "%s: %s", actions_table[lines[i].action].name,
-				 actions_table[lines[i].action].help);
+			snprintf(both, sizeof both, "%s: %s", acts[lines[i].action].name,
+				 acts[lines[i].action].help);
 			ui_put(y, x, r->w - (x - r->x), both, normal);
 		}
 	}

@@ -156,9 +156,11 @@ static void hint_pass(int y, int cols, int *x, const struct keymap *km, const ch
 		      bool global)
 {
 	attr_t a = colors_attr(ROLE_STATUS);
+	size_t nact = 0;
+	const struct keymap_action *acts = actions_table(&nact);
 
-	for (int id = 0; id < ACT__COUNT && *x < cols; id++) {
-		const struct keymap_action *act = &actions_table[id];
+	for (int id = 0; (size_t)id < nact && *x < cols; id++) {
+		const struct keymap_action *act = &acts[id];
 		const char *label = actions_hint(id);
 		char key[32];
 

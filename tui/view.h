@@ -4,13 +4,14 @@
  * A view is a struct whose first member is struct view; its class is a table of
  * function pointers. Handlers never draw: they change state and return flags, and
  * the loop redraws once per pass. Views draw only inside the rectangle they are
- * given, padding every row they own. A new screen is one new file exporting one
- * struct view_class, plus a line in view_registry (app.c) and its actions in
- * actions.c.
+ * given, padding every row they own. A new screen is its own files exporting one
+ * struct view_class, which declares the view's actions, plus one line in
+ * view_registry (views.c).
  */
 #ifndef OPSDECK_TUI_VIEW_H
 #define OPSDECK_TUI_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -28,6 +29,23 @@ enum view_flags {
 	VIEW_MORE = 1u << 4,    /* on_idle has work left: poll again without sleeping */
 };
 
+/*
+ * An action a view declares: its name in keys.yaml ("log.search"), default keys
+ * (space-separated key names), the line `?` shows, and the hint-line label (NULL:
+ * not in the hint line). The view's on_action receives its index in the table.
+ */
+struct view_action {
+	const char *name;
+	const char *keys;
+	const char *help;
+	const char *hint;
+};
+
+/* Index 0 of every view's action table is reserved: on_action receives
+ * VIEW_ACT_BACK for the global "back" (Esc). A view's own actions start at
+ * VIEW_ACT_FIRST. */
+enum { VIEW_ACT_BACK = 0, VIEW_ACT_FIRST = 1 };
+
 struct view_class;
 
 struct view {
@@ -43,7 +61,16 @@ struct view_class {
 	void (*destroy)(struct view *v);
 	/* Draws into r (on stdscr); called only when the screen is big enough. */
 	void (*draw)(struct view *v, const struct ui_rect *r);
-	/* An action from actions_table whose context is this view's, or "back". */
+	/* The view's actions (index 0 unused: VIEW_ACT_BACK) and their count. */
+	const struct view_action *actions;
+	size_t n_actions;
+	/* The view shows seconds (SLA countdowns): while it has the focus the loop
+	 * redraws it every second, not only every minute. */
+	bool tick_seconds;
+	/* The view shows the fleet's live state: while it has the focus it is
+	 * redrawn with every fleet frame. */
+	bool fleet_frames;
+	/* One of the view's actions (an index into actions), or VIEW_ACT_BACK. */
 	unsigned (*on_action)(struct view *v, int action);
 	/* A key bound to no action (may be NULL). */
 	unsigned (*on_key)(struct view *v, int key);
@@ -60,9 +87,11 @@ struct view_class {
 	unsigned (*on_idle)(struct view *v);
 };
 
-/* The views the console shows, in tab order (defined in app.c). */
+/* The views the console shows, in tab order (defined in views.c). */
 extern const struct view_class *const view_registry[];
 extern const size_t view_registry_n;
+/* The view the console opens on when there is no inventory (no hosts to show). */
+extern const struct view_class *const view_home_without_fleet;
 
 /* The Log view (view_log.c). */
 extern const struct view_class view_log_class;

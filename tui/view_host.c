@@ -689,22 +689,22 @@ unsigned view_host_reconnect(struct app *a, size_t host)
 
 unsigned view_host_action(struct host_detail *d, int action)
 {
-	static const enum ui_move moves[ACT__COUNT] = {
-		[ACT_HOSTS_UP] = UI_MOVE_UP,		  [ACT_HOSTS_DOWN] = UI_MOVE_DOWN,
-		[ACT_HOSTS_PAGE_UP] = UI_MOVE_PAGE_UP,	  [ACT_HOSTS_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
-		[ACT_HOSTS_TOP] = UI_MOVE_TOP,		  [ACT_HOSTS_BOTTOM] = UI_MOVE_BOTTOM,
+	static const enum ui_move moves[HOSTS_ACT__COUNT] = {
+		[HOSTS_ACT_UP] = UI_MOVE_UP,		  [HOSTS_ACT_DOWN] = UI_MOVE_DOWN,
+		[HOSTS_ACT_PAGE_UP] = UI_MOVE_PAGE_UP,	  [HOSTS_ACT_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+		[HOSTS_ACT_TOP] = UI_MOVE_TOP,		  [HOSTS_ACT_BOTTOM] = UI_MOVE_BOTTOM,
 	};
 
-	if (action >= 0 && action < ACT__COUNT && ui_scroll(&d->scroll, moves[action], d->page))
+	if (action >= 0 && action < HOSTS_ACT__COUNT && ui_scroll(&d->scroll, moves[action], d->page))
 		return VIEW_HANDLED | VIEW_REDRAW;
 	switch (action) {
-	case ACT_HOSTS_RECONNECT:
+	case HOSTS_ACT_RECONNECT:
 		return view_host_reconnect(d->app, d->host);
-	case ACT_HOSTS_ACCEPT_KEY:
+	case HOSTS_ACT_ACCEPT_KEY:
 		return ask_key(d, true);
-	case ACT_HOSTS_REJECT_KEY:
+	case HOSTS_ACT_REJECT_KEY:
 		return ask_key(d, false);
-	case ACT_HOSTS_RUN:
+	case HOSTS_ACT_RUN:
 		return act_run(d);
 	default:
 		return VIEW_HANDLED; /* table keys wait until the detail is closed */

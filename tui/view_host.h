@@ -13,8 +13,29 @@
 
 #include "probe.h"
 #include "ui.h"
+#include "view.h"
 
 struct app;
+
+/* The Hosts view's actions (view_hosts.c declares them; the detail handles them too). */
+enum hosts_action {
+	HOSTS_ACT_UP = VIEW_ACT_FIRST,
+	HOSTS_ACT_DOWN,
+	HOSTS_ACT_PAGE_UP,
+	HOSTS_ACT_PAGE_DOWN,
+	HOSTS_ACT_TOP,
+	HOSTS_ACT_BOTTOM,
+	HOSTS_ACT_DETAIL,
+	HOSTS_ACT_SORT,
+	HOSTS_ACT_REVERSE,
+	HOSTS_ACT_FILTER,
+	HOSTS_ACT_GROUP,
+	HOSTS_ACT_RECONNECT,
+	HOSTS_ACT_ACCEPT_KEY,
+	HOSTS_ACT_REJECT_KEY,
+	HOSTS_ACT_RUN,
+	HOSTS_ACT__COUNT
+};
 
 /*
  * An ad-hoc command on one host and its result. The Hosts view keeps one slot

@@ -852,17 +852,17 @@ static unsigned in_detail(struct hosts_view *hv, int action)
 
 static unsigned act_accept(struct hosts_view *hv)
 {
-	return in_detail(hv, ACT_HOSTS_ACCEPT_KEY);
+	return in_detail(hv, HOSTS_ACT_ACCEPT_KEY);
 }
 
 static unsigned act_reject(struct hosts_view *hv)
 {
-	return in_detail(hv, ACT_HOSTS_REJECT_KEY);
+	return in_detail(hv, HOSTS_ACT_REJECT_KEY);
 }
 
 static unsigned act_run(struct hosts_view *hv)
 {
-	return in_detail(hv, ACT_HOSTS_RUN);
+	return in_detail(hv, HOSTS_ACT_RUN);
 }
 
 static unsigned act_reconnect(struct hosts_view *hv)
@@ -937,32 +937,32 @@ static unsigned act_back(struct hosts_view *hv)
 	return VIEW_HANDLED;
 }
 
-static const hosts_action_fn table_actions[ACT__COUNT] = {
-	[ACT_HOSTS_UP] = act_up,
-	[ACT_HOSTS_DOWN] = act_down,
-	[ACT_HOSTS_PAGE_UP] = act_page_up,
-	[ACT_HOSTS_PAGE_DOWN] = act_page_down,
-	[ACT_HOSTS_TOP] = act_top,
-	[ACT_HOSTS_BOTTOM] = act_bottom,
-	[ACT_HOSTS_DETAIL] = act_detail,
-	[ACT_HOSTS_SORT] = act_sort,
-	[ACT_HOSTS_REVERSE] = act_reverse,
-	[ACT_HOSTS_FILTER] = act_filter,
-	[ACT_HOSTS_GROUP] = act_group,
-	[ACT_HOSTS_RECONNECT] = act_reconnect,
-	[ACT_HOSTS_ACCEPT_KEY] = act_accept,
-	[ACT_HOSTS_REJECT_KEY] = act_reject,
-	[ACT_HOSTS_RUN] = act_run,
-	[ACT_BACK] = act_back,
+static const hosts_action_fn table_actions[HOSTS_ACT__COUNT] = {
+	[HOSTS_ACT_UP] = act_up,
+	[HOSTS_ACT_DOWN] = act_down,
+	[HOSTS_ACT_PAGE_UP] = act_page_up,
+	[HOSTS_ACT_PAGE_DOWN] = act_page_down,
+	[HOSTS_ACT_TOP] = act_top,
+	[HOSTS_ACT_BOTTOM] = act_bottom,
+	[HOSTS_ACT_DETAIL] = act_detail,
+	[HOSTS_ACT_SORT] = act_sort,
+	[HOSTS_ACT_REVERSE] = act_reverse,
+	[HOSTS_ACT_FILTER] = act_filter,
+	[HOSTS_ACT_GROUP] = act_group,
+	[HOSTS_ACT_RECONNECT] = act_reconnect,
+	[HOSTS_ACT_ACCEPT_KEY] = act_accept,
+	[HOSTS_ACT_REJECT_KEY] = act_reject,
+	[HOSTS_ACT_RUN] = act_run,
+	[VIEW_ACT_BACK] = act_back,
 };
 
 static unsigned hosts_on_action(struct view *v, int action)
 {
 	struct hosts_view *hv = (struct hosts_view *)v;
 
-	if (action < 0 || action >= ACT__COUNT)
+	if (action < 0 || action >= HOSTS_ACT__COUNT)
 		return VIEW_UNHANDLED;
-	if (hv->detail && (action == ACT_BACK || action == ACT_HOSTS_DETAIL)) {
+	if (hv->detail && (action == VIEW_ACT_BACK || action == HOSTS_ACT_DETAIL)) {
 		view_host_close(&hv->detail);
 		hv->rows_valid = false;
 		return VIEW_HANDLED | VIEW_REDRAW;
@@ -970,7 +970,7 @@ static unsigned hosts_on_action(struct view *v, int action)
 	if (hv->detail)
 		return view_host_action(hv->detail, action);
 	if (!app_fleet(v->app))
-		return action == ACT_BACK ? VIEW_HANDLED : VIEW_UNHANDLED;
+		return action == VIEW_ACT_BACK ? VIEW_HANDLED : VIEW_UNHANDLED;
 	return table_actions[action] ? table_actions[action](hv) : VIEW_UNHANDLED;
 }
 
@@ -1112,12 +1112,64 @@ static void hosts_destroy(struct view *v)
 	free(hv);
 }
 
+/* The view's actions: keys.yaml names, default keys, help, hint label. */
+static const struct view_action hosts_actions[HOSTS_ACT__COUNT] = {
+	[HOSTS_ACT_UP] = {"hosts.up", "Up k",
+		"Move the selection up one host (scrolls the detail)",
+		NULL},
+	[HOSTS_ACT_DOWN] = {"hosts.down", "Down j",
+		"Move the selection down one host (scrolls the detail)",
+		NULL},
+	[HOSTS_ACT_PAGE_UP] = {"hosts.page-up", "PageUp C-b",
+		"Scroll up one screen",
+		NULL},
+	[HOSTS_ACT_PAGE_DOWN] = {"hosts.page-down", "PageDown Space",
+		"Scroll down one screen",
+		NULL},
+	[HOSTS_ACT_TOP] = {"hosts.top", "Home g",
+		"Go to the first host",
+		NULL},
+	[HOSTS_ACT_BOTTOM] = {"hosts.bottom", "End G",
+		"Go to the last host",
+		NULL},
+	[HOSTS_ACT_DETAIL] = {"hosts.detail", "Enter",
+		"Open the selected host: connection, probe output, history, actions",
+		"detail"},
+	[HOSTS_ACT_SORT] = {"hosts.sort", "s",
+		"Sort by the next column",
+		"sort"},
+	[HOSTS_ACT_REVERSE] = {"hosts.reverse", "r",
+		"Reverse the sort order",
+		NULL},
+	[HOSTS_ACT_FILTER] = {"hosts.filter", "/",
+		"Filter by name, group, tag, environment or state (glob; empty clears)",
+		"filter"},
+	[HOSTS_ACT_GROUP] = {"hosts.group", "t",
+		"Group the hosts by their first group, or not",
+		"group"},
+	[HOSTS_ACT_RECONNECT] = {"hosts.reconnect", "c",
+		"Connect the selected host now (resets its retry backoff)",
+		"connect"},
+	[HOSTS_ACT_ACCEPT_KEY] = {"hosts.accept-key", "a",
+		"Accept the host's unknown key after checking its SHA256 fingerprint",
+		"accept key"},
+	[HOSTS_ACT_REJECT_KEY] = {"hosts.reject-key", "d",
+		"Reject the host's unknown key (it stays refused until reconnect)",
+		NULL},
+	[HOSTS_ACT_RUN] = {"hosts.run", "e !",
+		"Run a command on the selected host (asks to confirm; logged)",
+		"run"},
+};
+
 const struct view_class view_hosts_class = {
 	.name = "hosts",
 	.title = "Hosts",
 	.create = hosts_create,
 	.destroy = hosts_destroy,
 	.draw = hosts_draw,
+	.actions = hosts_actions,
+	.n_actions = HOSTS_ACT__COUNT,
+	.fleet_frames = true,
 	.on_action = hosts_on_action,
 	.on_key = NULL,
 	.on_resize = hosts_on_resize,

@@ -16,6 +16,28 @@
 #include "text.h"
 #include "view.h"
 
+enum {
+	INC_ACT_UP = VIEW_ACT_FIRST,
+	INC_ACT_DOWN,
+	INC_ACT_PAGE_UP,
+	INC_ACT_PAGE_DOWN,
+	INC_ACT_TOP,
+	INC_ACT_BOTTOM,
+	INC_ACT_DETAIL,
+	INC_ACT_SEARCH,
+	INC_ACT_SEVERITY,
+	INC_ACT_STATE,
+	INC_ACT_CLEAR,
+	INC_ACT_ACK,
+	INC_ACT_ACTIVATE,
+	INC_ACT_ESCALATE,
+	INC_ACT_MITIGATE,
+	INC_ACT_RESOLVE,
+	INC_ACT_CREATE,
+	INC_ACT_ANNOTATE,
+	INC_ACT__COUNT
+};
+
 #define INC_EVENTS_PAGE 200 /* timeline events read per step of the detail */
 
 /* One queue row. inc's title, first_host and assignee are sanitised copies owned
@@ -831,13 +853,13 @@ static const struct inc_op {
 	const char *prompt; /* the label, before " #id:" */
 	inc_op_fn run;
 	const char *done;
-} ops[ACT__COUNT] = {
-	[ACT_INC_ACK] = {NULL, op_ack, "acknowledged"},
-	[ACT_INC_ACTIVATE] = {NULL, op_activate, "activated"},
-	[ACT_INC_MITIGATE] = {NULL, op_mitigate, "mitigated"},
-	[ACT_INC_RESOLVE] = {"Resolution note for", op_resolve, "resolved"},
-	[ACT_INC_ESCALATE] = {"Escalation reason for", op_escalate, "escalated"},
-	[ACT_INC_ANNOTATE] = {"Note on", op_note, "annotated"},
+} ops[INC_ACT__COUNT] = {
+	[INC_ACT_ACK] = {NULL, op_ack, "acknowledged"},
+	[INC_ACT_ACTIVATE] = {NULL, op_activate, "activated"},
+	[INC_ACT_MITIGATE] = {NULL, op_mitigate, "mitigated"},
+	[INC_ACT_RESOLVE] = {"Resolution note for", op_resolve, "resolved"},
+	[INC_ACT_ESCALATE] = {"Escalation reason for", op_escalate, "escalated"},
+	[INC_ACT_ANNOTATE] = {"Note on", op_note, "annotated"},
 };
 
 /* Runs ops[action] on id; the core's message (an illegal transition) goes to the
@@ -944,34 +966,34 @@ static unsigned act_back(struct inc_view *iv)
 
 typedef unsigned (*inc_action_fn)(struct inc_view *iv);
 
-static const inc_action_fn table_actions[ACT__COUNT] = {
-	[ACT_INC_UP] = act_up,
-	[ACT_INC_DOWN] = act_down,
-	[ACT_INC_PAGE_UP] = act_page_up,
-	[ACT_INC_PAGE_DOWN] = act_page_down,
-	[ACT_INC_TOP] = act_top,
-	[ACT_INC_BOTTOM] = act_bottom,
-	[ACT_INC_DETAIL] = act_detail,
-	[ACT_INC_SEARCH] = act_search,
-	[ACT_INC_SEVERITY] = act_severity,
-	[ACT_INC_STATE] = act_state,
-	[ACT_INC_CLEAR] = act_clear,
-	[ACT_INC_CREATE] = act_create,
-	[ACT_BACK] = act_back,
+static const inc_action_fn table_actions[INC_ACT__COUNT] = {
+	[INC_ACT_UP] = act_up,
+	[INC_ACT_DOWN] = act_down,
+	[INC_ACT_PAGE_UP] = act_page_up,
+	[INC_ACT_PAGE_DOWN] = act_page_down,
+	[INC_ACT_TOP] = act_top,
+	[INC_ACT_BOTTOM] = act_bottom,
+	[INC_ACT_DETAIL] = act_detail,
+	[INC_ACT_SEARCH] = act_search,
+	[INC_ACT_SEVERITY] = act_severity,
+	[INC_ACT_STATE] = act_state,
+	[INC_ACT_CLEAR] = act_clear,
+	[INC_ACT_CREATE] = act_create,
+	[VIEW_ACT_BACK] = act_back,
 };
 
 /* How the movement actions scroll the detail. */
-static const enum ui_move detail_moves[ACT__COUNT] = {
-	[ACT_INC_UP] = UI_MOVE_UP,	       [ACT_INC_DOWN] = UI_MOVE_DOWN,
-	[ACT_INC_PAGE_UP] = UI_MOVE_PAGE_UP,   [ACT_INC_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
-	[ACT_INC_TOP] = UI_MOVE_TOP,	       [ACT_INC_BOTTOM] = UI_MOVE_BOTTOM,
+static const enum ui_move detail_moves[INC_ACT__COUNT] = {
+	[INC_ACT_UP] = UI_MOVE_UP,	       [INC_ACT_DOWN] = UI_MOVE_DOWN,
+	[INC_ACT_PAGE_UP] = UI_MOVE_PAGE_UP,   [INC_ACT_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+	[INC_ACT_TOP] = UI_MOVE_TOP,	       [INC_ACT_BOTTOM] = UI_MOVE_BOTTOM,
 };
 
 static unsigned detail_action(struct inc_view *iv, int action)
 {
 	if (ops[action].run)
 		return start_op(iv, action);
-	if (action == ACT_BACK || action == ACT_INC_DETAIL) {
+	if (action == VIEW_ACT_BACK || action == INC_ACT_DETAIL) {
 		detail_free(&iv->detail);
 		return VIEW_HANDLED | VIEW_REDRAW;
 	}
@@ -984,7 +1006,7 @@ static unsigned inc_on_action(struct view *v, int action)
 {
 	struct inc_view *iv = (struct inc_view *)v;
 
-	if (action < 0 || action >= ACT__COUNT)
+	if (action < 0 || action >= INC_ACT__COUNT)
 		return VIEW_UNHANDLED;
 	if (iv->detail)
 		return detail_action(iv, action);
@@ -1049,12 +1071,73 @@ static void inc_destroy(struct view *v)
 	free(iv);
 }
 
+/* The view's actions: keys.yaml names, default keys, help, hint label. */
+static const struct view_action incident_actions[INC_ACT__COUNT] = {
+	[INC_ACT_UP] = {"incidents.up", "Up k",
+		"Move the selection up (scrolls the detail)",
+		NULL},
+	[INC_ACT_DOWN] = {"incidents.down", "Down j",
+		"Move the selection down (scrolls the detail)",
+		NULL},
+	[INC_ACT_PAGE_UP] = {"incidents.page-up", "PageUp C-b",
+		"Scroll up one screen",
+		NULL},
+	[INC_ACT_PAGE_DOWN] = {"incidents.page-down", "PageDown Space",
+		"Scroll down one screen",
+		NULL},
+	[INC_ACT_TOP] = {"incidents.top", "Home g",
+		"Go to the top of the queue",
+		NULL},
+	[INC_ACT_BOTTOM] = {"incidents.bottom", "End G",
+		"Go to the end of the queue",
+		NULL},
+	[INC_ACT_DETAIL] = {"incidents.detail", "Enter",
+		"Open the selected incident with its timeline",
+		"detail"},
+	[INC_ACT_SEARCH] = {"incidents.search", "/",
+		"Filter by text in the title (empty clears)",
+		"filter"},
+	[INC_ACT_SEVERITY] = {"incidents.filter-severity", "s",
+		"Show one severity: SEV1..SEV4 (empty clears)",
+		NULL},
+	[INC_ACT_STATE] = {"incidents.filter-state", "f",
+		"Show states: open, all, or a list like triage,active (empty: open)",
+		NULL},
+	[INC_ACT_CLEAR] = {"incidents.clear-filters", "x",
+		"Clear the filters (open incidents, every severity)",
+		NULL},
+	[INC_ACT_ACK] = {"incidents.ack", "a",
+		"Acknowledge the incident (stops the ack SLA)",
+		"ack"},
+	[INC_ACT_ACTIVATE] = {"incidents.activate", "A",
+		"Activate: take the incident on (triage -> active)",
+		NULL},
+	[INC_ACT_ESCALATE] = {"incidents.escalate", "e",
+		"Escalate one level (asks for the reason)",
+		"escalate"},
+	[INC_ACT_MITIGATE] = {"incidents.mitigate", "m",
+		"Mark mitigated: the impact stopped (active -> mitigated)",
+		"mitigate"},
+	[INC_ACT_RESOLVE] = {"incidents.resolve", "r",
+		"Resolve (asks for the resolution note; mitigated -> resolved)",
+		"resolve"},
+	[INC_ACT_CREATE] = {"incidents.create", "c",
+		"Open a new incident (asks for the title, then the severity)",
+		"new"},
+	[INC_ACT_ANNOTATE] = {"incidents.annotate", "o",
+		"Add a note to the incident's timeline",
+		"note"},
+};
+
 const struct view_class view_incidents_class = {
 	.name = "incidents",
 	.title = "Incidents",
 	.create = inc_create,
 	.destroy = inc_destroy,
 	.draw = inc_draw,
+	.actions = incident_actions,
+	.n_actions = INC_ACT__COUNT,
+	.tick_seconds = true,
 	.on_action = inc_on_action,
 	.on_key = NULL,
 	.on_resize = inc_on_resize,

@@ -17,6 +17,23 @@
 #include "text.h"
 #include "view.h"
 
+enum {
+	LOG_ACT_UP = VIEW_ACT_FIRST,
+	LOG_ACT_DOWN,
+	LOG_ACT_PAGE_UP,
+	LOG_ACT_PAGE_DOWN,
+	LOG_ACT_TOP,
+	LOG_ACT_BOTTOM,
+	LOG_ACT_DETAIL,
+	LOG_ACT_SEARCH,
+	LOG_ACT_CATEGORY,
+	LOG_ACT_SEVERITY,
+	LOG_ACT_SINCE,
+	LOG_ACT_CLEAR,
+	LOG_ACT_CORRECT,
+	LOG_ACT__COUNT
+};
+
 /* One entry as the table shows it: every string sanitised once, at load. */
 struct log_row {
 	int64_t id;
@@ -1067,41 +1084,41 @@ static unsigned act_back(struct log_view *lv)
 	return VIEW_HANDLED;
 }
 
-static const log_action_fn table_actions[ACT__COUNT] = {
-	[ACT_LOG_UP] = act_up,
-	[ACT_LOG_DOWN] = act_down,
-	[ACT_LOG_PAGE_UP] = act_page_up,
-	[ACT_LOG_PAGE_DOWN] = act_page_down,
-	[ACT_LOG_TOP] = act_top,
-	[ACT_LOG_BOTTOM] = act_bottom,
-	[ACT_LOG_DETAIL] = act_detail,
-	[ACT_LOG_SEARCH] = act_search,
-	[ACT_LOG_CATEGORY] = act_category,
-	[ACT_LOG_SEVERITY] = act_severity,
-	[ACT_LOG_SINCE] = act_since,
-	[ACT_LOG_CLEAR] = act_clear,
-	[ACT_LOG_CORRECT] = act_correct,
-	[ACT_BACK] = act_back,
+static const log_action_fn table_actions[LOG_ACT__COUNT] = {
+	[LOG_ACT_UP] = act_up,
+	[LOG_ACT_DOWN] = act_down,
+	[LOG_ACT_PAGE_UP] = act_page_up,
+	[LOG_ACT_PAGE_DOWN] = act_page_down,
+	[LOG_ACT_TOP] = act_top,
+	[LOG_ACT_BOTTOM] = act_bottom,
+	[LOG_ACT_DETAIL] = act_detail,
+	[LOG_ACT_SEARCH] = act_search,
+	[LOG_ACT_CATEGORY] = act_category,
+	[LOG_ACT_SEVERITY] = act_severity,
+	[LOG_ACT_SINCE] = act_since,
+	[LOG_ACT_CLEAR] = act_clear,
+	[LOG_ACT_CORRECT] = act_correct,
+	[VIEW_ACT_BACK] = act_back,
 };
 
 /* In the detail overlay the movement keys scroll it; Enter and Esc close it. */
 static unsigned detail_action(struct log_view *lv, int action)
 {
-	static const enum ui_move moves[ACT__COUNT] = {
-		[ACT_LOG_UP] = UI_MOVE_UP,		[ACT_LOG_DOWN] = UI_MOVE_DOWN,
-		[ACT_LOG_PAGE_UP] = UI_MOVE_PAGE_UP,	[ACT_LOG_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
-		[ACT_LOG_TOP] = UI_MOVE_TOP,		[ACT_LOG_BOTTOM] = UI_MOVE_BOTTOM,
+	static const enum ui_move moves[LOG_ACT__COUNT] = {
+		[LOG_ACT_UP] = UI_MOVE_UP,		[LOG_ACT_DOWN] = UI_MOVE_DOWN,
+		[LOG_ACT_PAGE_UP] = UI_MOVE_PAGE_UP,	[LOG_ACT_PAGE_DOWN] = UI_MOVE_PAGE_DOWN,
+		[LOG_ACT_TOP] = UI_MOVE_TOP,		[LOG_ACT_BOTTOM] = UI_MOVE_BOTTOM,
 	};
 	struct log_detail *d = lv->detail;
 
-	if (action >= 0 && action < ACT__COUNT && ui_scroll(&d->scroll, moves[action], lv->page))
+	if (action >= 0 && action < LOG_ACT__COUNT && ui_scroll(&d->scroll, moves[action], lv->page))
 		return VIEW_HANDLED | VIEW_REDRAW;
 	switch (action) {
-	case ACT_BACK:
-	case ACT_LOG_DETAIL:
+	case VIEW_ACT_BACK:
+	case LOG_ACT_DETAIL:
 		detail_free(&lv->detail);
 		break;
-	case ACT_LOG_CORRECT:
+	case LOG_ACT_CORRECT:
 		return act_correct(lv);
 	default:
 		return VIEW_HANDLED; /* filters wait until the detail is closed */
@@ -1113,7 +1130,7 @@ static unsigned log_on_action(struct view *v, int action)
 {
 	struct log_view *lv = (struct log_view *)v;
 
-	if (action < 0 || action >= ACT__COUNT)
+	if (action < 0 || action >= LOG_ACT__COUNT)
 		return VIEW_UNHANDLED;
 	if (lv->detail)
 		return detail_action(lv, action);
@@ -1189,12 +1206,57 @@ static void log_destroy(struct view *v)
 	free(lv);
 }
 
+/* The view's actions: keys.yaml names, default keys, help, hint label. */
+static const struct view_action log_actions[LOG_ACT__COUNT] = {
+	[LOG_ACT_UP] = {"log.up", "Up k",
+		"Move the selection up one entry",
+		NULL},
+	[LOG_ACT_DOWN] = {"log.down", "Down j",
+		"Move the selection down one entry",
+		NULL},
+	[LOG_ACT_PAGE_UP] = {"log.page-up", "PageUp C-b",
+		"Scroll up one screen",
+		NULL},
+	[LOG_ACT_PAGE_DOWN] = {"log.page-down", "PageDown Space",
+		"Scroll down one screen",
+		NULL},
+	[LOG_ACT_TOP] = {"log.top", "Home g",
+		"Go to the oldest entry",
+		NULL},
+	[LOG_ACT_BOTTOM] = {"log.bottom", "End G",
+		"Go to the newest entry and follow new ones",
+		NULL},
+	[LOG_ACT_DETAIL] = {"log.detail", "Enter",
+		"Open the selected entry: all fields, hash and corrections",
+		"detail"},
+	[LOG_ACT_SEARCH] = {"log.search", "/",
+		"Full-text search (FTS5 query; empty clears)",
+		"search"},
+	[LOG_ACT_CATEGORY] = {"log.filter-category", "f",
+		"Filter by category (empty clears)",
+		"category"},
+	[LOG_ACT_SEVERITY] = {"log.filter-severity", "s",
+		"Show this severity and above (empty clears)",
+		"severity"},
+	[LOG_ACT_SINCE] = {"log.filter-since", "t",
+		"Show entries since a time: -2h, -7d, 2026-11-20 08:00 (empty clears)",
+		"since"},
+	[LOG_ACT_CLEAR] = {"log.clear-filters", "x",
+		"Clear search and every filter",
+		"clear"},
+	[LOG_ACT_CORRECT] = {"log.correct", "c",
+		"Write a correction to the selected entry (entries are never edited)",
+		"correct"},
+};
+
 const struct view_class view_log_class = {
 	.name = "log",
 	.title = "Log",
 	.create = log_create,
 	.destroy = log_destroy,
 	.draw = log_draw,
+	.actions = log_actions,
+	.n_actions = LOG_ACT__COUNT,
 	.on_action = log_on_action,
 	.on_key = NULL,
 	.on_resize = log_on_resize,
