@@ -41,6 +41,23 @@ static const char *const action_names[INCIDENT_N_ACTIONS] = {
 	[INCIDENT_ACT_REGRESS] = "regress",   [INCIDENT_ACT_REOPEN] = "reopen",
 };
 
+/* The timeline's word for an action done: one tense for every event. */
+static const char *const action_done[INCIDENT_N_ACTIONS] = {
+	[INCIDENT_ACT_ACTIVATE] = "activated", [INCIDENT_ACT_MITIGATE] = "mitigated",
+	[INCIDENT_ACT_RESOLVE] = "resolved",   [INCIDENT_ACT_CLOSE] = "closed",
+	[INCIDENT_ACT_CANCEL] = "cancelled",   [INCIDENT_ACT_MERGE] = "merged",
+	[INCIDENT_ACT_REGRESS] = "regressed",  [INCIDENT_ACT_REOPEN] = "reopened",
+};
+
+const char *incident_event_word(const char *kind)
+{
+	/* Events written before the timeline spoke in one tense stored the action. */
+	for (size_t i = 0; kind && i < INCIDENT_N_ACTIONS; i++)
+		if (strcmp(kind, action_names[i]) == 0)
+			return action_done[i];
+	return kind;
+}
+
 static const struct {
 	const char *name, *label;
 } class_names[INCIDENT_N_CLASSES] = {
@@ -572,18 +589,40 @@ static int stop_clock(struct store *st, const struct incident *inc, enum inciden
 		       STORE_VALS(STORE_INT(inc->id)), e);
 }
 
-/* Acknowledges inc at now (the caller checked the state and time). */
+static int add_responder(struct store *st, int64_t id, const char *who, int64_t now,
+			 struct err *e);
+
+/* Acknowledges inc at now (the caller checked the state and time). The acknowledger
+ * takes the incident on when nobody is assigned. */
 static int ack_locked(struct store *st, const struct incident *inc, int64_t now, const char *how,
 		      struct err *e)
 {
+	const char *me = shiftlog_operator();
 	struct incident_ev ev = { .kind = "acknowledged", .text = how, .log_cat = "action", .log_sev = "info",
 			 .what = "acknowledged" };
+	struct incident_ev own = { .kind = "assigned", .log_cat = "action", .log_sev = "info" };
+	char *what = NULL;
+	int rc = -1;
 
 	if (store_run(st, "UPDATE incidents SET acked_at = ?2, acked_by = ?3 WHERE id = ?1",
-		    STORE_VALS(STORE_INT(inc->id), STORE_INT(now), STORE_TEXT(shiftlog_operator())), e) ||
+		    STORE_VALS(STORE_INT(inc->id), STORE_INT(now), STORE_TEXT(me)), e) ||
 	    stop_clock(st, inc, INCIDENT_CLOCK_ACK, now, e) || incident_event_add(st, inc, now, &ev, e))
-		return -1;
-	return 0;
+		goto out;
+	if (!inc->assignee) {
+		if (!(what = incident_asprintf("assigned to %s (acknowledged)", me))) {
+			err_set(e, "out of memory");
+			goto out;
+		}
+		own.text = own.what = what;
+		if (store_run(st, "UPDATE incidents SET assignee = ? WHERE id = ?",
+			      STORE_VALS(STORE_TEXT(me), STORE_INT(inc->id)), e) ||
+		    add_responder(st, inc->id, me, now, e) || incident_event_add(st, inc, now, &own, e))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(what);
+	return rc;
 }
 
 /* Loads incident id for a change at now: exists, and now is not before its last event. */
@@ -775,37 +814,23 @@ out:
 	return rc;
 }
 
-int incident_apply(struct store *st, int64_t id, enum incident_action action,
-		   const char *text, int64_t target, struct err *e)
+/* Applies action to inc inside the caller's transaction (the time is checked). */
+static int apply_locked(struct store *st, const struct incident *inc, enum incident_action action,
+			const char *clean, int64_t target, int64_t now, struct err *e)
 {
-	struct incident inc = { 0 };
-	struct store_txn t = { 0 };
-	char legal[128];
-	char *clean = NULL, *what = NULL;
-	int64_t now = clock_now_ms();
 	struct incident_ev ev = { .log_cat = "action", .log_sev = "info" };
-	int to;
+	char legal[128];
+	char *what = NULL;
+	int to = incident_transition(inc->state, action);
 	int rc = -1;
 
-	if ((unsigned)action >= INCIDENT_N_ACTIONS) {
-		err_set(e, "unknown action");
-		return -1;
-	}
-	clean = incident_clean_opt(text, true);
-	if (store_txn_begin(st, &t, e))
-		goto out;
-	if (incident_get(st, id, &inc, e))
-		goto out;
-	to = incident_transition(inc.state, action);
 	if (to < 0) {
-		err_set(e, "incident #%" PRId64 " is %s: cannot %s it (from %s: %s)", id,
-			incident_state_name(inc.state), action_names[action],
-			incident_state_name(inc.state),
-			incident_legal_actions(inc.state, legal, sizeof legal));
+		err_set(e, "incident #%" PRId64 " is %s: cannot %s it (from %s: %s)", inc->id,
+			incident_state_name(inc->state), action_names[action],
+			incident_state_name(inc->state),
+			incident_legal_actions(inc->state, legal, sizeof legal));
 		goto out;
 	}
-	if (check_time(&inc, now, e))
-		goto out;
 	if (action == INCIDENT_ACT_RESOLVE && !clean) {
 		err_set(e, "resolving needs a resolution note");
 		goto out;
@@ -815,39 +840,70 @@ int incident_apply(struct store *st, int64_t id, enum incident_action action,
 		goto out;
 	}
 	/* Taking an incident on acknowledges it when nobody has. */
-	if (action == INCIDENT_ACT_ACTIVATE && !inc.acked_at &&
-	    ack_locked(st, &inc, now, "acknowledged by activating", e))
+	if (action == INCIDENT_ACT_ACTIVATE && !inc->acked_at &&
+	    ack_locked(st, inc, now, "acknowledged by activating", e))
 		goto out;
-	if (action == INCIDENT_ACT_MERGE && merge_into_locked(st, &inc, target, now, e))
+	if (action == INCIDENT_ACT_MERGE && merge_into_locked(st, inc, target, now, e))
 		goto out;
 	if (store_run(st, action_sql[action],
-		    STORE_VALS(STORE_INT(id), STORE_INT(now), STORE_TEXT(clean), STORE_OPT(target), STORE_TEXT(state_names[to])), e))
+		    STORE_VALS(STORE_INT(inc->id), STORE_INT(now), STORE_TEXT(clean), STORE_OPT(target), STORE_TEXT(state_names[to])), e))
 		goto out;
-	if (action == INCIDENT_ACT_RESOLVE && stop_clock(st, &inc, INCIDENT_CLOCK_RESOLVE, now, e))
+	if (action == INCIDENT_ACT_RESOLVE && stop_clock(st, inc, INCIDENT_CLOCK_RESOLVE, now, e))
 		goto out;
 	if (action == INCIDENT_ACT_MERGE)
-		what = incident_asprintf("%s -> %s (into #%" PRId64 ")", state_names[inc.state],
+		what = incident_asprintf("%s -> %s (into #%" PRId64 ")", state_names[inc->state],
 				 state_names[to], target);
 	else
-		what = incident_asprintf("%s -> %s%s%s", state_names[inc.state], state_names[to],
+		what = incident_asprintf("%s -> %s%s%s", state_names[inc->state], state_names[to],
 				 clean ? ": " : "", clean ? clean : "");
 	if (!what) {
 		err_set(e, "out of memory");
 		goto out;
 	}
-	ev.kind = action_names[action];
-	ev.from = state_names[inc.state];
+	ev.kind = action_done[action];
+	ev.from = state_names[inc->state];
 	ev.to = state_names[to];
 	ev.text = clean;
 	ev.what = what;
-	if (incident_event_add(st, &inc, now, &ev, e) || store_txn_commit(st, &t, e))
+	rc = incident_event_add(st, inc, now, &ev, e);
+out:
+	free(what);
+	return rc;
+}
+
+int incident_apply(struct store *st, int64_t id, enum incident_action action,
+		   const char *text, int64_t target, struct err *e)
+{
+	struct incident inc = { 0 };
+	struct store_txn t = { 0 };
+	char *clean = NULL;
+	int64_t now = clock_now_ms();
+	int rc = -1;
+
+	if ((unsigned)action >= INCIDENT_N_ACTIONS) {
+		err_set(e, "unknown action");
+		return -1;
+	}
+	clean = incident_clean_opt(text, true);
+	if (store_txn_begin(st, &t, e) || incident_load_for_change(st, id, now, &inc, e))
+		goto out;
+	/* Resolving an active incident says the impact stopped too: the mitigation is
+	 * recorded with it (its own timeline event), not refused. */
+	if (action == INCIDENT_ACT_RESOLVE && inc.state == INCIDENT_ACTIVE && clean) {
+		if (apply_locked(st, &inc, INCIDENT_ACT_MITIGATE, "recorded with the resolution", 0,
+				 now, e))
+			goto out;
+		incident_clear(&inc);
+		if (incident_get(st, id, &inc, e))
+			goto out;
+	}
+	if (apply_locked(st, &inc, action, clean, target, now, e) || store_txn_commit(st, &t, e))
 		goto out;
 	rc = 0;
 out:
 	store_txn_abort(st, &t);
 	incident_clear(&inc);
 	free(clean);
-	free(what);
 	return rc;
 }
 
@@ -879,6 +935,49 @@ int incident_ack(struct store *st, int64_t id, struct err *e)
 out:
 	store_txn_abort(st, &t);
 	incident_clear(&inc);
+	return rc;
+}
+
+int incident_set_title(struct store *st, int64_t id, const char *title, struct err *e)
+{
+	struct incident inc = { 0 };
+	struct store_txn t = { 0 };
+	char *clean = incident_clean_opt(title, false), *what = NULL;
+	int64_t now = clock_now_ms();
+	struct incident_ev ev = { .kind = "retitled", .log_cat = "action", .log_sev = "info" };
+	int rc = -1;
+
+	if (!clean) {
+		err_set(e, "an incident needs a title");
+		goto out;
+	}
+	if (strlen(clean) > TITLE_MAX) {
+		err_set(e, "the title is longer than %d bytes", TITLE_MAX);
+		goto out;
+	}
+	if (store_txn_begin(st, &t, e) || incident_load_for_change(st, id, now, &inc, e))
+		goto out;
+	if (!(what = incident_asprintf("retitled (was: %s)", inc.title))) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	ev.text = what;
+	ev.what = what;
+	if (store_run(st, "UPDATE incidents SET title = ? WHERE id = ?",
+		      STORE_VALS(STORE_TEXT(clean), STORE_INT(id)), e))
+		goto out;
+	/* The event's shift-log line names the incident by its new title. */
+	free(inc.title);
+	inc.title = clean;
+	clean = NULL;
+	if (incident_event_add(st, &inc, now, &ev, e) || store_txn_commit(st, &t, e))
+		goto out;
+	rc = 0;
+out:
+	store_txn_abort(st, &t);
+	incident_clear(&inc);
+	free(clean);
+	free(what);
 	return rc;
 }
 

@@ -178,7 +178,16 @@ int incident_create(struct store *st, const struct incident_config *cfg,
 int incident_apply(struct store *st, int64_t id, enum incident_action action,
 		   const char *text, int64_t target, struct err *e);
 
-/* First acknowledgement (triage or active, once). Logs a late ack as an SLA breach. */
+/* Changes the title (open or not; a timeline event "retitled" with the old title).
+ * -1 with e set for an empty or too long title. */
+int incident_set_title(struct store *st, int64_t id, const char *title, struct err *e);
+
+/* The timeline's past-tense word for an event kind ("activated"); events stored
+ * before the timeline spoke in one tense named the action ("activate"). */
+const char *incident_event_word(const char *kind);
+
+/* First acknowledgement (triage or active, once); the acknowledger becomes the
+ * assignee when there is none. Logs a late ack as an SLA breach. */
 int incident_ack(struct store *st, int64_t id, struct err *e);
 /* A note on the timeline (any state). */
 int incident_note(struct store *st, int64_t id, const char *text, struct err *e);

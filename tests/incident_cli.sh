@@ -86,13 +86,16 @@ ok "ack, activate, note, assign, escalate, mitigate, resolve, close"
 show=$($OPSDECK incident show 1)
 echo "$show" | grep -q '^state     closed$' || fail "show state"
 echo "$show" | grep -q '^resolve   due 2026-01-10 16:00:00, met$' || fail "show resolve SLA: $show"
-echo "$show" | grep -q '^responders on-call, bob, secondary$' || fail "show responders"
+me=$(id -un)
+echo "$show" | grep -q "^responders on-call, $me, bob, secondary$" || fail "show responders (the acknowledger took it on): $show"
 echo "$show" | grep -q 'note: rotated the logs, still 95%' || fail "show note"
-echo "$show" | grep -q '2026-01-10 12:30:00  .*  resolve: moved logs to /srv' || fail "show timeline"
+echo "$show" | grep -q '2026-01-10 12:30:00  .*  resolved: moved logs to /srv' || fail "show timeline"
 $OPSDECK incident show 1 --json | grep -q '"timeline":\[' || fail "show json timeline"
 $OPSDECK incident show 1 --json | grep -q '"kind":"escalated"' || fail "show json event"
 # Every change is in the shift log too, for this incident.
-[ "$($OPSDECK log list | grep -c 'Incident #1 ')" = 9 ] || fail "shift log entries"
+# 10: opened, acknowledged, assigned (the acknowledger), activated, note, assigned, escalated,
+# mitigated, resolved, closed.
+[ "$($OPSDECK log list | grep -c 'Incident #1 ')" = 10 ] || fail "shift log entries"
 $OPSDECK log list --category alarm | grep -q 'Incident #1 .*escalated L1 -> L2' || fail "escalation alarm"
 ok "show (text, json) and the shift log"
 
@@ -176,6 +179,47 @@ printf 'severities:\n  SEV1:\n    ack: soon\n' >"$XDG_CONFIG_HOME/opsdeck/incide
 unchanged expect_fail "incidents.yaml:3:10: ack must be a duration" $OPSDECK incident new --title x --severity 1
 rm "$XDG_CONFIG_HOME/opsdeck/incidents.yaml"
 ok "incidents.yaml applies, and errors name file:line:col"
+
+# Several ids: each in its own transaction, one line per id, exit 1 when any was refused.
+at 40
+a1=$($OPSDECK incident new --title "bulk a" --severity SEV3)
+a2=$($OPSDECK incident new --title "bulk b" --severity SEV3)
+a3=$($OPSDECK incident new --title "bulk c" --severity SEV3)
+at 41
+$OPSDECK incident ack "$a1" >/dev/null
+rc=0; out=$($OPSDECK incident ack "$a1" "$a2" "$a3" 2>"$T/bulk.err") || rc=$?
+[ "$rc" = 1 ] || fail "ack with one refused id should exit 1, not $rc"
+[ "$(echo "$out" | grep -c 'acknowledged$')" = 2 ] || fail "ack: one line per id done: $out"
+grep -q "#$a1 was already acknowledged" "$T/bulk.err" || fail "ack: the refused id named"
+$OPSDECK incident show "$a2" | grep -q "^assignee  $me$" || fail "acknowledging assigns to the acknowledger"
+$OPSDECK incident assign "$a2" "$a3" alice | grep -c assigned | grep -q 2 || fail "assign ID... USER"
+$OPSDECK incident show "$a3" | grep -q '^assignee  alice$' || fail "assign positional user"
+unchanged expect_fail "merge needs --into ID" $OPSDECK incident merge "$a2" "$a3"
+$OPSDECK incident merge "$a2" "$a3" --into "$a1" | grep -c 'merged$' | grep -q 2 || fail "merge 2 3 --into 1"
+$OPSDECK incident edit "$a1" --title "bulk: one cause" | grep -q 'retitled' || fail "edit --title"
+$OPSDECK incident show "$a1" | grep -q '^title     bulk: one cause$' || fail "new title shown"
+$OPSDECK incident show "$a1" | grep -q 'retitled (was: bulk a)' || fail "retitled event"
+unchanged expect_fail "usage: opsdeck incident edit ID --title T" $OPSDECK incident edit "$a1" "$a2" --title x
+ok "several ids per verb, assign ID USER, merge --into, edit --title"
+
+# Resolving an active incident records the mitigation with it; from triage it is refused.
+at 42
+$OPSDECK incident activate "$a1" >/dev/null
+$OPSDECK incident resolve "$a1" --note "root cause fixed" | grep -q 'resolved$' || fail "resolve from active"
+tl=$($OPSDECK incident show "$a1")
+echo "$tl" | grep -q 'mitigated: recorded with the resolution' || fail "implied mitigation in the timeline: $tl"
+echo "$tl" | grep -q 'resolved: root cause fixed' || fail "resolution in the timeline"
+t4=$($OPSDECK incident new --title "still triage" --severity SEV4)
+unchanged expect_fail "cannot resolve it (from triage" $OPSDECK incident resolve "$t4" --note x
+ok "resolve from active records the mitigation; from triage still refused"
+
+# A post-mortem never overwrites a file without --force.
+echo keep >"$T/pm.md"
+expect_fail "pm.md exists: use --force" $OPSDECK incident postmortem "$a1" --output "$T/pm.md"
+[ "$(cat "$T/pm.md")" = keep ] || fail "postmortem overwrote a file"
+$OPSDECK incident postmortem "$a1" --output "$T/pm.md" --force 2>/dev/null
+grep -q '^# Post-mortem draft' "$T/pm.md" || fail "postmortem --force"
+ok "postmortem --output refuses an existing file without --force"
 
 $OPSDECK log verify | grep -q '^ok: ' || fail "shift log chain"
 echo "$passed passed, 0 failed"

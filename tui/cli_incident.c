@@ -2,9 +2,12 @@
  * cli_incident: `opsdeck incident ...`, the incident queue and its problems for
  * scripts and people at a shell. One table of verbs (problems are the rows named
  * "problem new", "problem list", ...); each verb parses its flags with getopt_long.
- * Exit codes: 0 done, 1 refused or failed (nothing changed), 2 bad usage.
+ * Verbs that change incidents take several ids, each in its own transaction.
+ * Exit codes: 0 done, 1 refused or failed (nothing changed for that id), 2 bad usage.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@ struct inc_args {
 	size_t n_incidents;
 	long limit;
 	int json;
+	int force;
 	int n_rest;
 	char **rest;
 };
@@ -40,7 +44,7 @@ enum {
 	OPT_PRIORITY, OPT_STATE, OPT_REASON, OPT_NOTE, OPT_TO, OPT_INTO, OPT_PROBLEM, OPT_SINCE,
 	OPT_UNTIL, OPT_OUTPUT, OPT_TYPE, OPT_ROOT_CAUSE, OPT_WORKAROUND, OPT_SIZE, OPT_COST,
 	OPT_TIME, OPT_CRITICALITY, OPT_STATUS, OPT_INCIDENT, OPT_ASSIGNEE, OPT_MATCH, OPT_LIMIT,
-	OPT_JSON, OPT_HELP,
+	OPT_JSON, OPT_HELP, OPT_FORCE,
 };
 
 static const struct option inc_options[] = {
@@ -74,6 +78,7 @@ static const struct option inc_options[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -89,6 +94,9 @@ struct verb {
 	const char *allowed; /* long option names this verb takes, space separated */
 	int min_rest, max_rest;
 	const char *usage;
+	/* Verbs that take several ids: the change for one id, in its own transaction,
+	 * run by verb_each (run is then NULL). */
+	int (*one)(const struct run_ctx *r, struct inc_args *a, int64_t id, struct err *e);
 };
 
 /* ---- helpers ---- */
@@ -550,31 +558,26 @@ out:
 	return rc;
 }
 
-static int verb_ack(const struct run_ctx *r, struct inc_args *a, struct err *e)
+static int one_ack(const struct run_ctx *r, struct inc_args *a, int64_t id, struct err *e)
 {
-	int64_t id = 0;
-
-	if (want_id(a->rest[0], "an incident", &id, e) || incident_ack(r->st, id, e))
+	(void)a;
+	if (incident_ack(r->st, id, e))
 		return -1;
 	printf("incident #%" PRId64 " acknowledged\n", id);
 	return 0;
 }
 
-/* The transitions: each verb is named after its action in the lifecycle table. */
-static int verb_transition(const struct run_ctx *r, struct inc_args *a, struct err *e)
+/* The transitions: each verb is named after its action in the lifecycle table.
+ * Checks that need no incident come first, so a bad call changes nothing. */
+static int check_transition(struct inc_args *a, int64_t *into, struct err *e)
 {
-	struct incident x;
-	const char *text = a->note ? a->note : a->reason;
 	int act = incident_action_parse(a->verb);
-	int64_t id = 0, into = 0;
 
 	if (act < 0) {
 		err_set(e, "'%s' is not an action", a->verb);
 		return -1;
 	}
-	if (want_id(a->rest[0], "an incident", &id, e))
-		return -1;
-	if (act == INCIDENT_ACT_MERGE && (!a->into || want_id(a->into, "an incident", &into, e))) {
+	if (act == INCIDENT_ACT_MERGE && (!a->into || want_id(a->into, "an incident", into, e))) {
 		if (!a->into)
 			err_set(e, "merge needs --into ID");
 		return -2;
@@ -587,6 +590,18 @@ static int verb_transition(const struct run_ctx *r, struct inc_args *a, struct e
 		err_set(e, "cancelling needs --reason R");
 		return -2;
 	}
+	return act;
+}
+
+static int one_transition(const struct run_ctx *r, struct inc_args *a, int64_t id, struct err *e)
+{
+	struct incident x;
+	const char *text = a->note ? a->note : a->reason;
+	int64_t into = 0;
+	int act = check_transition(a, &into, e);
+
+	if (act < 0)
+		return act;
 	if (incident_apply(r->st, id, (enum incident_action)act, text, into, e) ||
 	    incident_get(r->st, id, &x, e))
 		return -1;
@@ -633,18 +648,79 @@ static int verb_note(const struct run_ctx *r, struct inc_args *a, struct err *e)
 	return rc;
 }
 
-static int verb_assign(const struct run_ctx *r, struct inc_args *a, struct err *e)
+/* assign ID... --to USER, or assign ID... USER (the last word, when it is no id). */
+static const char *assignee_of(const struct inc_args *a)
 {
 	int64_t id = 0;
 
-	if (!a->to) {
-		err_set(e, "assign needs --to USER");
+	if (a->to)
+		return a->to;
+	if (a->n_rest >= 2 && parse_id(a->rest[a->n_rest - 1], &id) != 0)
+		return a->rest[a->n_rest - 1];
+	return NULL;
+}
+
+static int one_assign(const struct run_ctx *r, struct inc_args *a, int64_t id, struct err *e)
+{
+	const char *who = assignee_of(a);
+
+	if (!who) {
+		err_set(e, "assign needs a user: --to USER, or the name after the ids");
 		return -2;
 	}
-	if (want_id(a->rest[0], "an incident", &id, e) || incident_assign(r->st, id, a->to, e))
+	if (incident_assign(r->st, id, who, e))
 		return -1;
 	printf("incident #%" PRId64 " assigned\n", id);
 	return 0;
+}
+
+static int one_edit(const struct run_ctx *r, struct inc_args *a, int64_t id, struct err *e)
+{
+	if (!a->title) {
+		err_set(e, "edit needs --title T");
+		return -2;
+	}
+	if (incident_set_title(r->st, id, a->title, e))
+		return -1;
+	printf("incident #%" PRId64 " retitled\n", id);
+	return 0;
+}
+
+/*
+ * Runs v's change for every id given, each in its own transaction: one line per
+ * id, a refusal on stderr naming the id, the others still done. Exit 1 when any
+ * was refused; a usage problem (-2) stops before anything is changed.
+ */
+static int verb_each(const struct run_ctx *r, const struct verb *v, struct inc_args *a,
+		     struct err *e)
+{
+	int64_t ids[MAX_MULTI];
+	int n = a->n_rest, failed = 0;
+
+	/* assign's user, given as the last word, is no id. */
+	if (v->one == one_assign && !a->to && n >= 2 && assignee_of(a))
+		n--;
+	if (n > MAX_MULTI) {
+		err_set(e, "at most %d incidents at once", MAX_MULTI);
+		return -2;
+	}
+	for (int i = 0; i < n; i++)
+		if (want_id(a->rest[i], "an incident", &ids[i], e))
+			return -2;
+	for (int i = 0; i < n; i++) {
+		struct err one = { { 0 } };
+		int r1 = v->one(r, a, ids[i], &one);
+
+		if (r1 == -2) {
+			snprintf(e->msg, sizeof e->msg, "%s", one.msg);
+			return -2;
+		}
+		if (r1 < 0) {
+			fprintf(stderr, "%s incident %s: %s\n", r->c->prog, v->name, one.msg);
+			failed++;
+		}
+	}
+	return failed ? 1 : 0;
 }
 
 static int verb_escalate(const struct run_ctx *r, struct inc_args *a, struct err *e)
@@ -750,7 +826,8 @@ static int verb_report(const struct run_ctx *r, struct inc_args *a, struct err *
 }
 
 /* Writes the post-mortem to path through a temporary file and a rename. */
-static int postmortem_file(const struct run_ctx *r, int64_t id, const char *path, struct err *e)
+static int postmortem_file(const struct run_ctx *r, int64_t id, const char *path, bool force,
+			   struct err *e)
 {
 	char *tmp = NULL;
 	FILE *f = NULL;
@@ -774,8 +851,12 @@ static int postmortem_file(const struct run_ctx *r, int64_t id, const char *path
 		goto out;
 	}
 	f = NULL;
-	if (rename(tmp, path) != 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
+	/* Without --force an existing file is never replaced, not even by a race. */
+	if (force ? rename(tmp, path) != 0 : renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		if (errno == EEXIST)
+			err_set(e, "%s exists: use --force to replace it", path);
+		else
+			err_set(e, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -797,7 +878,7 @@ static int verb_postmortem(const struct run_ctx *r, struct inc_args *a, struct e
 	if (want_id(a->rest[0], "an incident", &id, e))
 		return -1;
 	if (a->output) {
-		if (postmortem_file(r, id, a->output, e))
+		if (postmortem_file(r, id, a->output, a->force, e))
 			return -1;
 		fprintf(stderr, "post-mortem draft written to %s\n", a->output);
 		return 0;
@@ -975,43 +1056,46 @@ static int verb_problem_set(const struct run_ctx *r, struct inc_args *a, struct 
 static const struct verb verbs[] = {
 	{ "new", verb_new, "title severity class host description impact priority", 0, 0,
 	  "incident new --title T --severity SEV1..SEV4 [--class C] [--host H]... [--description D]"
-	  " [--impact I] [--priority P1..P5]" },
+	  " [--impact I] [--priority P1..P5]", NULL },
 	{ "list", verb_list, "state severity class host assignee match limit json", 0, 0,
 	  "incident list [--state open|all|S[,S]] [--severity S] [--class C] [--host H]"
-	  " [--assignee U] [--match TEXT] [--limit N] [--json]" },
-	{ "show", verb_show, "json", 1, 1, "incident show ID [--json]" },
-	{ "ack", verb_ack, "", 1, 1, "incident ack ID" },
-	{ "activate", verb_transition, "note", 1, 1, "incident activate ID [--note N]" },
-	{ "mitigate", verb_transition, "note", 1, 1, "incident mitigate ID [--note N]" },
-	{ "resolve", verb_transition, "note", 1, 1, "incident resolve ID --note N" },
-	{ "close", verb_transition, "note", 1, 1, "incident close ID [--note N]" },
-	{ "cancel", verb_transition, "reason", 1, 1, "incident cancel ID --reason R" },
-	{ "merge", verb_transition, "into note", 1, 1, "incident merge ID --into ID2" },
-	{ "regress", verb_transition, "reason note", 1, 1, "incident regress ID [--reason R]" },
-	{ "reopen", verb_transition, "reason note", 1, 1, "incident reopen ID [--reason R]" },
-	{ "note", verb_note, "", 2, -1, "incident note ID TEXT..." },
-	{ "assign", verb_assign, "to", 1, 1, "incident assign ID --to USER" },
-	{ "escalate", verb_escalate, "reason", 1, 1, "incident escalate ID --reason R" },
-	{ "classify", verb_classify, "class", 1, 1, "incident classify ID --class C" },
-	{ "link", verb_link, "problem", 1, 1, "incident link ID --problem P" },
+	  " [--assignee U] [--match TEXT] [--limit N] [--json]", NULL },
+	{ "show", verb_show, "json", 1, 1, "incident show ID [--json]", NULL },
+	{ "ack", NULL, "", 1, -1, "incident ack ID...", one_ack },
+	{ "activate", NULL, "note", 1, -1, "incident activate ID... [--note N]", one_transition },
+	{ "mitigate", NULL, "note", 1, -1, "incident mitigate ID... [--note N]", one_transition },
+	{ "resolve", NULL, "note", 1, -1,
+	  "incident resolve ID... --note N   (an active incident is mitigated with it)", one_transition },
+	{ "close", NULL, "note", 1, -1, "incident close ID... [--note N]", one_transition },
+	{ "cancel", NULL, "reason", 1, -1, "incident cancel ID... --reason R", one_transition },
+	{ "merge", NULL, "into note", 1, -1, "incident merge ID... --into ID2", one_transition },
+	{ "regress", NULL, "reason note", 1, -1, "incident regress ID... [--reason R]", one_transition },
+	{ "reopen", NULL, "reason note", 1, -1, "incident reopen ID... [--reason R]", one_transition },
+	{ "note", verb_note, "", 2, -1, "incident note ID TEXT...", NULL },
+	{ "assign", NULL, "to", 1, -1, "incident assign ID... --to USER | assign ID... USER", one_assign },
+	{ "edit", NULL, "title", 1, 1, "incident edit ID --title T", one_edit },
+	{ "escalate", verb_escalate, "reason", 1, 1, "incident escalate ID --reason R", NULL },
+	{ "classify", verb_classify, "class", 1, 1, "incident classify ID --class C", NULL },
+	{ "link", verb_link, "problem", 1, 1, "incident link ID --problem P", NULL },
 	{ "check", verb_check, "", 0, 0,
 	  "incident check                 (SLA breaches and escalations due now; the console runs it"
-	  " on a timer)" },
+	  " on a timer)", NULL },
 	{ "report", verb_report, "since until json", 0, 0,
-	  "incident report [--since T] [--until T] [--json]   (default: the last 30 days)" },
-	{ "postmortem", verb_postmortem, "output", 1, 1, "incident postmortem ID [--output FILE]" },
+	  "incident report [--since T] [--until T] [--json]   (default: the last 30 days)", NULL },
+	{ "postmortem", verb_postmortem, "output force", 1, 1,
+	  "incident postmortem ID [--output FILE [--force]]", NULL },
 	{ "problem new", verb_problem_new,
 	  "title type description root-cause workaround size cost time criticality incident", 0, 0,
 	  "incident problem new --title T --type corrective|preventive|adaptive|improvement"
 	  " [--incident ID]... [--description D] [--root-cause R] [--workaround W] [--size S]"
-	  " [--cost C] [--time T] [--criticality performance,safety,security]" },
+	  " [--cost C] [--time T] [--criticality performance,safety,security]", NULL },
 	{ "problem list", verb_problem_list, "limit json", 0, 0,
-	  "incident problem list [--limit N] [--json]" },
-	{ "problem show", verb_problem_show, "json", 1, 1, "incident problem show P [--json]" },
+	  "incident problem list [--limit N] [--json]", NULL },
+	{ "problem show", verb_problem_show, "json", 1, 1, "incident problem show P [--json]", NULL },
 	{ "problem set", verb_problem_set,
 	  "status root-cause workaround size cost time criticality", 1, 1,
 	  "incident problem set P [--status open|investigating|known-error|resolved|closed]"
-	  " [--root-cause R] [--workaround W] [--size S] [--cost C] [--time T] [--criticality L]" },
+	  " [--root-cause R] [--workaround W] [--size S] [--cost C] [--time T] [--criticality L]", NULL },
 };
 
 static void inc_usage(FILE *out, const char *prog)
@@ -1096,6 +1180,7 @@ static int parse_args(const struct cli_ctx *c, const struct verb *v, int argc, c
 		case OPT_ASSIGNEE: a->assignee = optarg; break;
 		case OPT_MATCH: a->match = optarg; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_FORCE: a->force = 1; break;
 		case OPT_HOST:
 			if (a->n_hosts == MAX_MULTI) {
 				fprintf(stderr, "%s incident %s: at most %d --host\n", c->prog, v->name,
@@ -1182,7 +1267,7 @@ int cli_incident(const struct cli_ctx *c, int argc, char **argv)
 	{
 		const struct run_ctx rc_ = { c, st, &cfg };
 
-		r = v->run(&rc_, &a, &e);
+		r = v->one ? verb_each(&rc_, v, &a, &e) : v->run(&rc_, &a, &e);
 	}
 	if (r < 0)
 		fprintf(stderr, "%s incident %s: %s\n", c->prog, v->name, e.msg);
