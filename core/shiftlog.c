@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "shiftlog.h"
+#include "store_sql.h"
 #include "text.h"
 
 const char *const shiftlog_categories[] = {
@@ -423,24 +424,49 @@ int shiftlog_get(struct store *st, int64_t id, struct shiftlog_entry *out, struc
 	return rc;
 }
 
-/* Appends fragment to the SQL being built; -1 when it would not fit. */
-static int sql_add(char *sql, size_t cap, const char *frag)
+char *shiftlog_search_query(const char *typed)
 {
-	size_t len = strlen(sql);
-	size_t n = strlen(frag);
+	const char *p = typed ? typed : "";
+	size_t cap = 3 * strlen(p) + 1, used = 0;
+	char *q = NULL;
 
-	if (len + n + 1 > cap)
-		return -1;
-	memcpy(sql + len, frag, n + 1);
-	return 0;
+	if (strncmp(p, "fts:", 4) == 0)
+		return strdup(p + 4);
+	if (!(q = malloc(cap)))
+		return NULL;
+	q[0] = '\0';
+	/* Each word becomes a phrase ("..." with inner quotes doubled), all required:
+	 * an address, a path, a version, a hyphenated name or "AND" is plain text.
+	 * A word ending in * keeps its meaning: the words that start with it. */
+	while (*(p += strspn(p, " \t\n"))) {
+		size_t n = strcspn(p, " \t\n");
+		bool prefix = n > 1 && p[n - 1] == '*';
+
+		if (used)
+			q[used++] = ' ';
+		q[used++] = '"';
+		for (size_t k = 0; k < n - prefix; k++) {
+			if (p[k] == '"')
+				q[used++] = '"';
+			q[used++] = p[k];
+		}
+		q[used++] = '"';
+		if (prefix)
+			q[used++] = '*';
+		q[used] = '\0';
+		p += n;
+	}
+	return q;
 }
 
-/* Appends "<before> AND <id_col><cond>": one condition on the walk's id column. */
-static int sql_add_id(char *sql, size_t cap, const char *before, const char *id_col,
-		      const char *cond)
+/* Adds " AND <id_col><cond>" with one value: a condition on the walk's id column. */
+static void page_id_cond(struct store_sql *q, const char *id_col, const char *cond,
+			 struct store_val v)
 {
-	return sql_add(sql, cap, before) | sql_add(sql, cap, " AND ") | sql_add(sql, cap, id_col) |
-	       sql_add(sql, cap, cond);
+	store_sql_cat(q, " AND ");
+	store_sql_cat(q, id_col);
+	store_sql_cat(q, cond);
+	store_sql_val(q, v);
 }
 
 /*
@@ -451,12 +477,14 @@ static int sql_add_id(char *sql, size_t cap, const char *before, const char *id_
 static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter *f,
 				  enum shiftlog_dir dir, int64_t anchor, int limit, struct err *e)
 {
-	char sql[1536] = "";
+	struct store_sql q;
 	sqlite3_stmt *s = NULL;
-	const char *id_col = (f->match && *f->match) ? "f.rowid" : "e.id";
+	struct store_val sev[8];
+	size_t nsev = 0;
+	char *match = NULL;
+	bool fts = f->match && *f->match;
+	const char *id_col = fts ? "f.rowid" : "e.id";
 	int min_rank = f->min_severity ? shiftlog_severity_rank(f->min_severity) : 0;
-	int i = 1;
-	int bad = 0;
 
 	if (f->min_severity && min_rank < 0) {
 		err_set(e, "unknown severity '%.64s' (one of: info, notice, warning, critical)",
@@ -467,77 +495,57 @@ static sqlite3_stmt *prepare_page(struct store *st, const struct shiftlog_filter
 		err_set(e, "unknown category '%.64s'", f->category);
 		return NULL;
 	}
-	bad |= sql_add(sql, sizeof sql, "SELECT " ENTRY_COLUMNS);
-	if (f->match && *f->match)
-		bad |= sql_add(sql, sizeof sql, " FROM log_fts f JOIN log_entries e ON e.id = f.rowid"
-						" WHERE log_fts MATCH ?");
-	else
-		bad |= sql_add(sql, sizeof sql, " FROM log_entries e WHERE 1");
+	if (fts && !(match = shiftlog_search_query(f->match))) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	store_sql_init(&q, "SELECT " ENTRY_COLUMNS);
+	if (fts) {
+		store_sql_cat(&q, " FROM log_fts f JOIN log_entries e ON e.id = f.rowid"
+				  " WHERE log_fts MATCH ?");
+		store_sql_val(&q, STORE_TEXT(match));
+	} else {
+		store_sql_cat(&q, " FROM log_entries e WHERE 1");
+	}
 	if (anchor > 0)
-		bad |= sql_add_id(sql, sizeof sql, "", id_col,
-				  dir == SHIFTLOG_OLDER ? " < ?" : " > ?");
+		page_id_cond(&q, id_col, dir == SHIFTLOG_OLDER ? " < ?" : " > ?", STORE_INT(anchor));
 	if (f->min_id)
-		bad |= sql_add_id(sql, sizeof sql, "", id_col, " >= ?");
+		page_id_cond(&q, id_col, " >= ?", STORE_INT(f->min_id));
 	if (f->max_id)
-		bad |= sql_add_id(sql, sizeof sql, "", id_col, " <= ?");
+		page_id_cond(&q, id_col, " <= ?", STORE_INT(f->max_id));
 	/*
 	 * Time bounds also become id bounds (the smallest id at or after since, the
 	 * largest before until, each one index probe), so a keyset walk stops at
 	 * the edge of the window instead of scanning the rest of the log. They are
 	 * exact even if the clock once went backwards: min/max run over matching rows.
 	 */
-	if (f->since_ms)
-		bad |= sql_add_id(sql, sizeof sql, " AND e.ts >= ?", id_col,
-				  " >= (SELECT min(id) FROM log_entries WHERE ts >= ?)");
-	if (f->until_ms)
-		bad |= sql_add_id(sql, sizeof sql, " AND e.ts < ?", id_col,
-				  " <= (SELECT max(id) FROM log_entries WHERE ts < ?)");
-	if (f->category)
-		bad |= sql_add(sql, sizeof sql, " AND e.category = ?");
-	if (f->host)
-		bad |= sql_add(sql, sizeof sql, " AND e.host = ?");
-	if (f->corrects)
-		bad |= sql_add(sql, sizeof sql, " AND e.corrects = ?");
-	if (min_rank > 0) {
-		bad |= sql_add(sql, sizeof sql, " AND e.severity IN (");
-		for (int r = min_rank; shiftlog_severities[r]; r++)
-			bad |= sql_add(sql, sizeof sql, r == min_rank ? "?" : ", ?");
-		bad |= sql_add(sql, sizeof sql, ")");
-	}
-	bad |= sql_add(sql, sizeof sql, " ORDER BY ");
-	bad |= sql_add(sql, sizeof sql, id_col);
-	bad |= sql_add(sql, sizeof sql, dir == SHIFTLOG_OLDER ? " DESC LIMIT ?" : " ASC LIMIT ?");
-	if (bad) {
-		err_set(e, "internal error: page query too long");
-		return NULL;
-	}
-	if (!(s = store_prepare(st, sql, e)))
-		return NULL;
-	if (f->match && *f->match)
-		sqlite3_bind_text(s, i++, f->match, -1, SQLITE_STATIC);
-	if (anchor > 0)
-		sqlite3_bind_int64(s, i++, anchor);
-	if (f->min_id)
-		sqlite3_bind_int64(s, i++, f->min_id);
-	if (f->max_id)
-		sqlite3_bind_int64(s, i++, f->max_id);
 	if (f->since_ms) {
-		sqlite3_bind_int64(s, i++, f->since_ms);
-		sqlite3_bind_int64(s, i++, f->since_ms);
+		store_sql_and(&q, "e.ts >= ?", STORE_INT(f->since_ms));
+		page_id_cond(&q, id_col, " >= (SELECT min(id) FROM log_entries WHERE ts >= ?)",
+			     STORE_INT(f->since_ms));
 	}
 	if (f->until_ms) {
-		sqlite3_bind_int64(s, i++, f->until_ms);
-		sqlite3_bind_int64(s, i++, f->until_ms);
+		store_sql_and(&q, "e.ts < ?", STORE_INT(f->until_ms));
+		page_id_cond(&q, id_col, " <= (SELECT max(id) FROM log_entries WHERE ts < ?)",
+			     STORE_INT(f->until_ms));
 	}
 	if (f->category)
-		sqlite3_bind_text(s, i++, f->category, -1, SQLITE_STATIC);
+		store_sql_and(&q, "e.category = ?", STORE_TEXT(f->category));
 	if (f->host)
-		sqlite3_bind_text(s, i++, f->host, -1, SQLITE_STATIC);
+		store_sql_and(&q, "e.host = ?", STORE_TEXT(f->host));
 	if (f->corrects)
-		sqlite3_bind_int64(s, i++, f->corrects);
-	for (int r = min_rank; min_rank > 0 && shiftlog_severities[r]; r++)
-		sqlite3_bind_text(s, i++, shiftlog_severities[r], -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, i, limit);
+		store_sql_and(&q, "e.corrects = ?", STORE_INT(f->corrects));
+	if (min_rank > 0) {
+		for (int r = min_rank; shiftlog_severities[r] && nsev < 8; r++)
+			sev[nsev++] = STORE_TEXT(shiftlog_severities[r]);
+		store_sql_in(&q, "e.severity", sev, nsev);
+	}
+	store_sql_cat(&q, " ORDER BY ");
+	store_sql_cat(&q, id_col);
+	store_sql_cat(&q, dir == SHIFTLOG_OLDER ? " DESC LIMIT ?" : " ASC LIMIT ?");
+	store_sql_val(&q, STORE_INT(limit));
+	s = store_sql_prepare(st, &q, e);
+	free(match); /* bound as a copy */
 	return s;
 }
 

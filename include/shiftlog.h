@@ -81,7 +81,8 @@ struct shiftlog_filter {
 	int64_t until_ms; /* 0: no upper bound (exclusive) */
 	const char *category;     /* NULL: any */
 	const char *min_severity; /* NULL: any; otherwise this rank or higher */
-	const char *match;        /* NULL: any; an FTS5 query over text and host */
+	const char *match;        /* NULL: any; text as typed over text and host: each word
+				   * must appear (shiftlog_search_query); "fts:" + an FTS5 query */
 	const char *host;         /* NULL: any */
 	int64_t corrects;         /* nonzero: only corrections of this entry */
 	int64_t min_id;           /* nonzero: only entries with id >= min_id */
@@ -95,6 +96,14 @@ enum shiftlog_dir {
 };
 
 typedef int (*shiftlog_row_fn)(const struct shiftlog_entry *row, void *ud);
+
+/*
+ * The FTS5 query for a search as a person types it: each word a phrase ("..."
+ * with inner quotes doubled), all of them required, so 10.0.0.5, /var/log,
+ * lb-02, can't or AND are plain text. Text that starts with "fts:" is passed on
+ * as FTS5 syntax (OR, NOT, prefix*, NEAR). The caller frees; NULL on no memory.
+ */
+char *shiftlog_search_query(const char *typed);
 
 /*
  * Calls fn for up to limit entries that pass f, starting next to anchor in the

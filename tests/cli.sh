@@ -44,7 +44,8 @@ expect_fail "unknown option" $OPSDECK log list --bogus
 expect_fail "does not apply" $OPSDECK log verify --json
 expect_fail "is not a time" $OPSDECK log list --since yesterdayish
 expect_fail "unknown format 'xml'" $OPSDECK log export --format xml
-expect_fail "bad search query" $OPSDECK log search '"unterminated'
+expect_fail "bad search query" $OPSDECK log search --fts '"unterminated'
+expect_fail "bad search query" $OPSDECK log search 'fts:"unterminated'
 expect_fail "unknown command 'frobnicate'" $OPSDECK frobnicate
 [ "$($OPSDECK log list | wc -l)" = "$before" ] || fail "bad input wrote something"
 ok "bad input: message, non-zero exit, nothing written"
@@ -64,7 +65,10 @@ ok "log list: text, --json, --category/--severity/--host/--since/--until/--limit
 
 # search, show, export
 $OPSDECK log search disk | grep -q 'disk full' || fail "search"
-[ "$($OPSDECK log search 'web02 OR rotated' | wc -l)" = 2 ] || fail "search OR"
+[ "$($OPSDECK log search --fts 'web02 OR rotated' | wc -l)" = 2 ] || fail "search --fts OR"
+[ "$($OPSDECK log search 'fts:web02 OR rotated' | wc -l)" = 2 ] || fail "search fts: OR"
+[ "$($OPSDECK log search 'web02 OR rotated' | wc -l)" = 0 ] || fail "as typed, OR is a word"
+$OPSDECK log search '"unterminated' >/dev/null || fail "as typed, a quote is no syntax error"
 $OPSDECK log search disk --json | grep -q '"host":"web01"' || fail "search --json"
 show=$($OPSDECK log show 2)
 echo "$show" | grep -q '^corrections:' || fail "show lists corrections"

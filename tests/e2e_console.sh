@@ -90,11 +90,11 @@ keys Enter
 wait_text 'search "second"'
 wait_text "second process entry"
 on_screen "kiwi42" && fail "search still shows non-matching entries"
-ok "/ searches (FTS5) and the header shows the filter"
+ok "/ searches the words as typed and the header shows the filter"
 keys /
 wait_text "Search"
 keys C-u
-type_text '"unbalanced'
+type_text 'fts:"unbalanced'
 keys Enter
 wait_text "bad search query"
 keys Escape

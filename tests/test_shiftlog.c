@@ -291,12 +291,18 @@ static void test_fts_search(void **state)
 	q.match = "rot*";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 1);
 	c.n = 0;
-	q.match = "host:db02";
+	q.match = "fts:host:db02"; /* FTS5 syntax after fts: */
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 1);
 	assert_int_equal(c.ids[0], 5);
 	c.n = 0;
 	q.match = "\"disk full\"";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 1);
+	c.n = 0;
+	q.match = "fts:disk OR rotated";
+	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 3);
+	c.n = 0;
+	q.match = "disk OR rotated"; /* as typed: every word, OR included */
+	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 0);
 	c.n = 0;
 	q.match = "ディスク";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 1);
@@ -306,13 +312,56 @@ static void test_fts_search(void **state)
 	q.match = "disk";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 5, 10, collect_row, &c, &e), 1);
 	assert_int_equal(c.ids[0], 1);
-	/* A malformed query is an error the person can read, not a crash. */
-	q.match = "disk AND (";
+	/* A malformed FTS5 query is an error the person can read, not a crash. */
+	q.match = "fts:disk AND (";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), -1);
-	assert_non_null(strstr(e.msg, "bad search query 'disk AND ('"));
-	q.match = "\"unterminated";
+	assert_non_null(strstr(e.msg, "bad search query 'fts:disk AND ('"));
+	q.match = "fts:\"unterminated";
 	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), -1);
 	assert_non_null(strstr(e.msg, "bad search query"));
+	/* As typed, the same text is words to find, never a syntax error. */
+	c.n = 0;
+	q.match = "disk AND (";
+	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 0);
+	q.match = "\"unterminated";
+	assert_int_equal(shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e), 0);
+}
+
+/* What operators type: addresses, versions, paths, hyphenated names, apostrophes, AND. */
+static void test_search_as_typed(void **state)
+{
+	struct fx *f = *state;
+	struct shiftlog_filter q = { 0 };
+	struct collect c = { .n = 0 };
+	struct err e = { { 0 } };
+	static const struct {
+		const char *typed;
+		int64_t want; /* the one entry found */
+	} cases[] = {
+		{"10.0.0.5", 1}, {"4.2.1", 2}, {"/var/log", 3}, {"lb-02", 4}, {"can't", 5},
+		{"AND", 6},      {"Lb-02 drained", 4}, {"lb-0*", 4},
+	};
+	char *q1 = NULL;
+
+	add(f->st, NULL, NULL, "ping to 10.0.0.5 lost, 10.0.0.6 fine", NULL);
+	add(f->st, NULL, NULL, "upgraded to 4.2.1 from 4.1.9", NULL);
+	add(f->st, NULL, NULL, "cleaned /var/log on web01", NULL);
+	add(f->st, NULL, NULL, "lb-02 drained", "lb-02");
+	add(f->st, NULL, NULL, "can't reach the vendor", NULL);
+	add(f->st, NULL, NULL, "disk AND memory alarms", NULL);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c.n = 0;
+		q.match = cases[i].typed;
+		if (shiftlog_page(f->st, &q, SHIFTLOG_OLDER, 0, 10, collect_row, &c, &e) != 1)
+			fail_msg("'%s': %s (%d found)", cases[i].typed, e.msg, c.n);
+		assert_int_equal(c.ids[0], cases[i].want);
+	}
+	q1 = shiftlog_search_query("a \"b\" c*");
+	assert_string_equal(q1, "\"a\" \"\"\"b\"\"\" \"c\"*");
+	free(q1);
+	q1 = shiftlog_search_query("fts:x OR y");
+	assert_string_equal(q1, "x OR y");
+	free(q1);
 }
 
 static void test_pages_and_filters(void **state)
@@ -482,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_rewritten_hash_breaks_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fts_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_as_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shifts_and_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exports, setup, teardown),

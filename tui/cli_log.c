@@ -20,11 +20,12 @@ struct log_args {
 	int64_t corrects;
 	long limit;
 	int json;
+	int fts; /* --fts: the query is FTS5 syntax */
 	int n_rest;
 	char **rest;
 };
 
-enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_FORMAT, OPT_JSON, OPT_CORRECTS, OPT_LIMIT, OPT_HELP };
+enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_FORMAT, OPT_JSON, OPT_CORRECTS, OPT_LIMIT, OPT_HELP, OPT_FTS };
 
 static const struct option log_options[] = {
 	{ "category", required_argument, NULL, 'c' },
@@ -37,6 +38,7 @@ static const struct option log_options[] = {
 	{ "corrects", required_argument, NULL, OPT_CORRECTS },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "fts", no_argument, NULL, OPT_FTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -161,11 +163,26 @@ static int verb_search(const struct cli_ctx *c, struct store *st, struct log_arg
 		       struct err *e)
 {
 	struct shiftlog_filter f;
+	char *fts = NULL;
+	size_t len = 0;
+	int rc = -1;
 
 	if (fill_filter(a, &f, e))
 		return -1;
 	f.match = a->rest[0];
-	return print_entries(st, &f, a->limit, a->json ? SHIFTLOG_JSON : SHIFTLOG_TEXT, e);
+	/* --fts is the CLI's spelling of the "fts:" prefix. */
+	if (a->fts && strncmp(f.match, "fts:", 4) != 0) {
+		len = strlen(f.match) + 5;
+		if (!(fts = malloc(len))) {
+			err_set(e, "out of memory");
+			return -1;
+		}
+		snprintf(fts, len, "fts:%s", f.match);
+		f.match = fts;
+	}
+	rc = print_entries(st, &f, a->limit, a->json ? SHIFTLOG_JSON : SHIFTLOG_TEXT, e);
+	free(fts);
+	return rc;
 }
 
 static int verb_export(const struct cli_ctx *c, struct store *st, struct log_args *a,
@@ -265,8 +282,8 @@ static const struct verb verbs[] = {
 	  "log add TEXT... [--category C] [--severity S] [--host H] [--corrects ID]" },
 	{ "list", verb_list, "category severity host since until json limit", 0, 0,
 	  "log list [--since T] [--until T] [--category C] [--severity S] [--host H] [--limit N] [--json]" },
-	{ "search", verb_search, "category severity host since until json limit", 1, 1,
-	  "log search QUERY [--since T] [--until T] [--category C] [--limit N] [--json]" },
+	{ "search", verb_search, "category severity host since until json limit fts", 1, 1,
+	  "log search TEXT [--fts] [--since T] [--until T] [--category C] [--limit N] [--json]" },
 	{ "show", verb_show, "json", 1, 1, "log show ID [--json]" },
 	{ "export", verb_export, "format category severity host since until limit", 0, 0,
 	  "log export --format json|csv|markdown [--since T] [--until T] [--category C]" },
@@ -280,7 +297,9 @@ static void log_usage(FILE *out, const char *prog)
 	fprintf(out, "\ncategories: note action alarm handover correction shift system\n"
 		     "severities: info notice warning critical\n"
 		     "times: YYYY-MM-DD[ HH:MM[:SS]] (local) or ...Z (UTC), -30m, -2h, -7d, now\n"
-		     "search: SQLite FTS5 syntax (words, \"phrases\", prefix*, AND/OR/NOT)\n");
+		     "search: the words as typed, all of them (10.0.0.5, /var/log, lb-02 are plain text;\n"
+		     "        word* for words that start so); --fts or a leading fts: for SQLite FTS5\n"
+		     "        syntax (\"phrases\", prefix*, AND/OR/NOT, host:NAME)\n");
 }
 
 /* True when the verb accepts the long option name. */
@@ -329,6 +348,7 @@ static int parse_args(const struct cli_ctx *c, const struct verb *v, int argc, c
 		case OPT_UNTIL: a->until = optarg; break;
 		case OPT_FORMAT: a->format = optarg; break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_FTS: a->fts = 1; break;
 		case OPT_CORRECTS:
 			if (parse_id(optarg, &a->corrects)) {
 				fprintf(stderr, "%s log %s: --corrects needs an entry id\n", c->prog,

@@ -1230,7 +1230,7 @@ static const struct view_action log_actions[LOG_ACT__COUNT] = {
 		"Open the selected entry: all fields, hash and corrections",
 		"detail"},
 	[LOG_ACT_SEARCH] = {"log.search", "/",
-		"Full-text search (FTS5 query; empty clears)",
+		"Search the words as typed (fts: for FTS5 syntax; empty clears)",
 		"search"},
 	[LOG_ACT_CATEGORY] = {"log.filter-category", "f",
 		"Filter by category (empty clears)",
