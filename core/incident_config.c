@@ -305,7 +305,7 @@ static const struct {
 
 int incident_config_load(const char *path, struct incident_config *c, struct err *e)
 {
-	struct ydoc doc = { NULL, NULL };
+	struct ydoc doc = {0};
 	struct loader l = { &doc, c, e };
 	const struct ynode *root = NULL;
 	int rc = -1;

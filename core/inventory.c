@@ -1598,7 +1598,7 @@ static bool is_opsdeck(const struct ynode *root)
 
 int inventory_load(const char *path, struct inventory *inv, struct err *e)
 {
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct loader L = {.doc = &doc, .e = e, .inv = inv};
 	int rc = -1;
 

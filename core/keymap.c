@@ -342,7 +342,7 @@ static int check_entry(const struct keymap *km, const struct ydoc *doc, const st
 
 int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struct err *e)
 {
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct remap *rm = NULL;
 	size_t nrm = 0;
 	int count = 0;

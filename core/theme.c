@@ -315,7 +315,7 @@ static int parse_theme(const struct ydoc *doc, const char *path, struct theme *t
 
 int theme_load_file(const char *path, struct theme *t, struct err *e)
 {
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct theme tmp;
 	int rc = -1;
 

@@ -115,7 +115,7 @@ static void test_shipped_themes(void **state)
 		char rel[64];
 		char *path = NULL;
 		struct theme t;
-		struct ydoc doc = {NULL, NULL};
+		struct ydoc doc = {0};
 		struct err e = {{0}};
 
 		snprintf(rel, sizeof rel, "themes/%s.yaml", shipped[i]);
@@ -290,7 +290,7 @@ static void test_yaml_limits(void **state)
 	char *big = malloc(1024 * 1024 + 2);
 	char *path = NULL;
 	char want[1100];
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct err e = {{0}};
 
 	memset(deep, '[', 70);
@@ -325,7 +325,7 @@ static void test_yaml_limits(void **state)
 static void test_yaml_tree(void **state)
 {
 	const char *text = "---\nhost: web-01\nports: [22, 443]\nnested:\n  key: \"v\"\n";
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct ynode *n = NULL;
 	struct err e = {{0}};
 
