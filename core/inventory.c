@@ -17,6 +17,7 @@
 
 #include "inventory.h"
 #include "mem.h"
+#include "schema.h"
 #include "text.h"
 #include "yamlutil.h"
 
@@ -1627,6 +1628,71 @@ out:
 	ydoc_free(&doc);
 	if (rc < 0)
 		inventory_free(inv);
+	return rc;
+}
+
+/* The sections have their own readers (ops_sections); the table names them for
+ * "did you mean", `config check` and the documentation. */
+static void inventory_schema_skip(const struct schema_entry *se, const struct ydoc *doc,
+				  const struct ynode *v, void *target, struct schema_diags *d,
+				  void *ctx)
+{
+	(void)se;
+	(void)doc;
+	(void)v;
+	(void)target;
+	(void)d;
+	(void)ctx;
+}
+
+static const struct schema_entry inventory_entries[] = {
+	{ .name = "defaults", .type = SCHEMA_MAP, .read = inventory_schema_skip,
+	  .type_doc = "map of host settings", .help = "settings every host starts from" },
+	{ .name = "hosts", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of host entries", .help = "the hosts: name, address, port, user, "
+	  "groups, tags, probes, ..." },
+	{ .name = "thresholds", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of {probe, group, warn, crit}",
+	  .help = "warning and critical levels per probe, for all hosts or a group" },
+	{ .name = "probes", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of probe definitions",
+	  .help = "custom probes: name, command, interval, timeout, warn, crit" },
+};
+
+const struct schema inventory_schema = { "an inventory", inventory_entries,
+					 N_ELEMS(inventory_entries) };
+
+int inventory_load_diags(const char *path, struct inventory *inv, struct schema_diags *d)
+{
+	struct ydoc doc = {0};
+	struct err e = {{0}};
+	size_t before = d->n;
+	int rc = -1;
+
+	memset(inv, 0, sizeof *inv);
+	/* An inventory chooses hosts: each of its problems is fatal. First every
+	 * top-level key of an opsdeck inventory, then the loader's own first problem. */
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &e) < 0) {
+		schema_diags_add(d, true, e.msg);
+		goto out;
+	}
+	schema_doc_problems(&doc, d, true);
+	if (doc.root && doc.root->kind == YNODE_MAP && is_opsdeck(doc.root)) {
+		struct schema_diags top = {0};
+
+		schema_apply(&inventory_schema, &doc, doc.root, NULL, &top, NULL);
+		for (size_t i = 0; i < top.n; i++)
+			schema_diags_add(d, true, top.v[i].msg);
+		schema_diags_free(&top);
+	}
+	rc = inventory_load(path, inv, &e);
+	/* the loader stops at the first unknown key, which is reported above already */
+	if (rc < 0 && d->n == before)
+		schema_diags_add(d, true, e.msg);
+	if (d->n > before)
+		rc = -1;
+out:
+	ydoc_free(&doc);
 	return rc;
 }
 
