@@ -114,8 +114,9 @@ static const struct schema_entry config_entries[] = {
 	  .max = 16384, .def = "64", .help = "KiB of output kept per command" },
 	{ .name = "witness", .type = SCHEMA_MAP, CONFIG_FIELD(witness),
 	  .sub = &config_witness_schema, .type_doc = "map {every, command, verify_command, files}",
+	  .def_doc = "no witness",
 	  .help = "where each new shift-log chain head is sent, so a rewrite of the database "
-		  "shows (see the witness settings)" },
+		  "shows (fields below)" },
 };
 
 const struct schema config_schema = { "config.yaml", config_entries, N_ELEMS(config_entries) };

@@ -522,19 +522,20 @@ static void schema_md_cell(FILE *out, const char *s)
 	}
 }
 
-void schema_markdown(const struct schema *s, FILE *out)
+/* One row per entry; a map with a sub-schema adds a row per field, "map.field". */
+static void schema_md_rows(const struct schema *s, const char *prefix, FILE *out)
 {
-	char type[300];
+	char type[300], name[128];
 
-	fprintf(out, "| Setting | Type | Default | Description |\n");
-	fprintf(out, "|---|---|---|---|\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct schema_entry *se = &s->entries[i];
 
 		if (se->flags & SCHEMA_HIDDEN)
 			continue;
+		snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
+			 se->name);
 		schema_type_text(se, type, sizeof type);
-		fprintf(out, "| `%s` | ", se->name);
+		fprintf(out, "| `%s` | ", name);
 		schema_md_cell(out, type);
 		fprintf(out, " | ");
 		if (se->def && se->def[0]) {
@@ -549,5 +550,14 @@ void schema_markdown(const struct schema *s, FILE *out)
 		if (se->flags & SCHEMA_CRITICAL)
 			fputs(" (a bad value stops opsdeck)", out);
 		fprintf(out, " |\n");
+		if (se->type == SCHEMA_MAP && se->sub && !prefix)
+			schema_md_rows(se->sub, se->name, out);
 	}
+}
+
+void schema_markdown(const struct schema *s, FILE *out)
+{
+	fprintf(out, "| Setting | Type | Default | Description |\n");
+	fprintf(out, "|---|---|---|---|\n");
+	schema_md_rows(s, NULL, out);
 }
