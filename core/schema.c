@@ -474,7 +474,13 @@ void schema_apply(const struct schema *s, const struct ydoc *doc, const struct y
 			schema_apply_one(se, doc, v, target, d, ctx);
 			continue;
 		}
-		near = schema_suggest(s, k->value);
+		{
+			/* compare what the person sees: escapes in the key are not part of it */
+			char *seen = text_sanitize_str(k->value, 0);
+
+			near = schema_suggest(s, seen ? seen : k->value);
+			free(seen);
+		}
 		if (near)
 			/* a near miss of a setting that chooses hosts or keys is as bad as a bad value */
 			schema_diag_at(d, near->flags & SCHEMA_CRITICAL, doc, k,

@@ -14,6 +14,8 @@
 
 /* By path: a bare "config.h" would find autoconf's header in the build folder first. */
 #include "config.h"
+#include "incident_config.h"
+#include "inventory.h"
 #include "paths.h"
 #include "schema.h"
 #include "testutil.h"
@@ -472,6 +474,81 @@ static void test_schema_defaults(void **state)
 	assert_string_equal(schema_suggest(&config_schema, "thme")->name, "theme");
 }
 
+/* incidents.yaml: every problem at once; its good settings stay. */
+static void test_incidents_every_problem(void **state)
+{
+	struct fixture *f = *state;
+	char *path = tu_join(f->dir, "incidents.yaml");
+	struct incident_config ic;
+	struct schema_diags d = {0};
+	char want[1200];
+
+	tu_write_file(path, "alert: loud\n"
+			    "alert_severity: SEV3\n"
+			    "flapping: { window: 1x, changes: 7 }\n"
+			    "severities:\n  SEV1: { ack: soon, name: Outage }\n  SEV9: {}\n"
+			    "pagr: yes\n");
+	incident_config_load_diags(path, &ic, &d);
+	assert_int_equal(d.n, 5);
+	snprintf(want, sizeof want, "%s:1:8: alert must be bell, flash or none, not 'loud'", path);
+	assert_string_equal(d.v[0].msg, want);
+	snprintf(want, sizeof want, "%s:3:21: window must be a duration such as 90s, 15m, 4h or 3d, "
+		 "not '1x'", path);
+	assert_string_equal(d.v[1].msg, want);
+	snprintf(want, sizeof want, "%s:5:16: ack must be a duration such as 90s, 15m, 4h or 3d, "
+		 "not 'soon'", path);
+	assert_string_equal(d.v[2].msg, want);
+	snprintf(want, sizeof want, "%s:6:3: unknown severity 'SEV9' (known: SEV1, SEV2, SEV3, SEV4)",
+		 path);
+	assert_string_equal(d.v[3].msg, want);
+	snprintf(want, sizeof want, "%s:7:1: unknown setting 'pagr' (known: severities, escalation, "
+		 "flapping, alert, alert_severity)", path);
+	assert_string_equal(d.v[4].msg, want);
+	assert_int_equal(ic.alert, INCIDENT_ALERT_BELL);     /* the bad one: default */
+	assert_int_equal(ic.alert_severity, 3);               /* beside it: kept */
+	assert_int_equal(ic.flap_changes, 7);
+	assert_int_equal(ic.flap_window_ms, 10 * 60 * 1000);
+	assert_string_equal(ic.sev[0].name, "Outage");
+	assert_int_equal(ic.sev[0].ack_ms, 5 * 60 * 1000);
+	schema_diags_free(&d);
+	free(path);
+}
+
+/* The inventory: every bad entry named (fatal: it chooses hosts), names sanitised. */
+static void test_inventory_every_problem(void **state)
+{
+	struct fixture *f = *state;
+	char *path = tu_join(f->dir, "inventory.yaml");
+	struct inventory inv;
+	struct schema_diags d = {0};
+	struct err e = {{0}};
+	char want[1200];
+
+	tu_write_file(path, "\"ho\\e]0;x\\astz\": []\n"
+			    "hosts:\n  - { name: a, port: 99999 }\n  - { name: \"b\\e[31mx\" }\n"
+			    "  - { name: c }\n  - { name: d, groups: [x, {y: 1}] }\n");
+	assert_int_equal(inventory_load_diags(path, &inv, &d), -1);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.n_fatal, 4);
+	for (size_t i = 0; i < d.n; i++)
+		assert_null(strchr(d.v[i].msg, '\033'));
+	snprintf(want, sizeof want, "%s:1:1: unknown setting 'hostz'; did you mean 'hosts'?", path);
+	assert_string_equal(d.v[0].msg, want);
+	snprintf(want, sizeof want, "%s:3:22: port must be from 1 to 65535, not 99999", path);
+	assert_string_equal(d.v[1].msg, want);
+	assert_non_null(strstr(d.v[2].msg, ":4:13: host name 'b"));
+	assert_non_null(strstr(d.v[3].msg, ":6:28: groups must be a list of names"));
+	inventory_free(&inv);
+	schema_diags_free(&d);
+	/* inventory_load itself: the first problem, sanitised too */
+	assert_int_equal(inventory_load(path, &inv, &e), -1);
+	snprintf(want, sizeof want, "%s:1:1: unknown top-level key 'ho?]0;x?stz' (known: defaults, hosts, "
+		 "thresholds, probes)", path);
+	assert_string_equal(e.msg, want);
+	inventory_free(&inv);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +566,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_critical_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_sanitised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_witness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_every_problem, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_every_problem, setup, teardown),
 		cmocka_unit_test(test_yaml_many_keys),
 		cmocka_unit_test(test_schema_defaults),
 	};
