@@ -73,10 +73,11 @@ struct loader {
 	struct schema_diags *d;
 };
 
-static void problem(struct loader *l, const struct ynode *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void incident_config_problem(struct loader *l, const struct ynode *n,
+				    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void problem(struct loader *l, const struct ynode *n, const char *fmt, ...)
+static void incident_config_problem(struct loader *l, const struct ynode *n,
+				    const char *fmt, ...)
 {
 	char msg[700];
 	va_list ap;
@@ -90,7 +91,7 @@ static void problem(struct loader *l, const struct ynode *n, const char *fmt, ..
 static int want_scalar(struct loader *l, const struct ynode *v, const char *what)
 {
 	if (v->kind != YNODE_SCALAR) {
-		problem(l, v, "%s needs a single value", what);
+		incident_config_problem(l, v, "%s needs a single value", what);
 		return -1;
 	}
 	return 0;
@@ -99,7 +100,7 @@ static int want_scalar(struct loader *l, const struct ynode *v, const char *what
 static int want_map(struct loader *l, const struct ynode *v, const char *what)
 {
 	if (v->kind != YNODE_MAP) {
-		problem(l, v, "%s must be a mapping", what);
+		incident_config_problem(l, v, "%s must be a mapping", what);
 		return -1;
 	}
 	return 0;
@@ -113,7 +114,7 @@ static int get_duration(struct loader *l, const struct ynode *v, const char *wha
 	if (want_scalar(l, v, what))
 		return -1;
 	if (incident_duration_parse(v->value, &ms) || (!zero_ok && ms == 0)) {
-		problem(l, v, "%s must be a duration such as 90s, 15m, 4h or 3d, not '%s'", what,
+		incident_config_problem(l, v, "%s must be a duration such as 90s, 15m, 4h or 3d, not '%s'", what,
 			v->value);
 		return -1;
 	}
@@ -129,7 +130,7 @@ static int get_name(struct loader *l, const struct ynode *v, const char *what, c
 		return -1;
 	if (!v->value[0] || strlen(v->value) >= size ||
 	    !text_is_clean(v->value, strlen(v->value), 0)) {
-		problem(l, v, "%s must be printable text of 1 to %zu bytes", what, size - 1);
+		incident_config_problem(l, v, "%s must be printable text of 1 to %zu bytes", what, size - 1);
 		return -1;
 	}
 	snprintf(dst, size, "%s", v->value);
@@ -151,7 +152,7 @@ static void load_severity(struct loader *l, const struct ynode *m, struct incide
 		else if (strcmp(k->value, "resolve") == 0)
 			get_duration(l, v, "resolve", false, &s->resolve_ms);
 		else
-			problem(l, k, "unknown severity field '%s' (known: name, ack, resolve)",
+			incident_config_problem(l, k, "unknown severity field '%s' (known: name, ack, resolve)",
 				k->value);
 	}
 }
@@ -173,7 +174,7 @@ static void load_severities(const struct schema_entry *se, const struct ydoc *do
 			 k->value[3] <= '4' && k->value[4] == '\0') ? k->value[3] - '0' : 0;
 
 		if (!n) {
-			problem(l, k, "unknown severity '%s' (known: SEV1, SEV2, SEV3, SEV4)",
+			incident_config_problem(l, k, "unknown severity '%s' (known: SEV1, SEV2, SEV3, SEV4)",
 				k->value);
 			continue;
 		}
@@ -202,13 +203,13 @@ static int load_level(struct loader *l, const struct ynode *m, struct incident_l
 		} else if (strcmp(k->value, "timeout") == 0) {
 			rc |= get_duration(l, v, "timeout", true, &lv->timeout_ms);
 		} else {
-			problem(l, k, "unknown escalation field '%s' (known: name, group, timeout)",
+			incident_config_problem(l, k, "unknown escalation field '%s' (known: name, group, timeout)",
 				k->value);
 			rc = -1;
 		}
 	}
 	if (!have_group && rc == 0) {
-		problem(l, m, "an escalation level needs a group");
+		incident_config_problem(l, m, "an escalation level needs a group");
 		rc = -1;
 	}
 	return rc;
@@ -227,11 +228,11 @@ static void load_escalation(const struct schema_entry *se, const struct ydoc *do
 	(void)target;
 	(void)d;
 	if (v->kind != YNODE_SEQ || v->n == 0) {
-		problem(l, v, "escalation must be a list of levels");
+		incident_config_problem(l, v, "escalation must be a list of levels");
 		return;
 	}
 	if (v->n > INCIDENT_MAX_LEVELS) {
-		problem(l, v->kids[INCIDENT_MAX_LEVELS], "at most %d escalation levels",
+		incident_config_problem(l, v->kids[INCIDENT_MAX_LEVELS], "at most %d escalation levels",
 			INCIDENT_MAX_LEVELS);
 		return;
 	}

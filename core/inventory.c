@@ -1716,8 +1716,14 @@ int inventory_load_diags(const char *path, struct inventory *inv, struct schema_
 	}
 	rc = inventory_load_impl(path, inv, &e, d);
 	/* a problem the loader did not collect (malformed file, an Ansible inventory) */
-	if (rc < 0 && e.msg[0])
-		schema_diags_add(d, true, e.msg);
+	if (rc < 0 && e.msg[0]) {
+		bool seen = false; /* a repeated key: reported from the tree above */
+
+		for (size_t i = before; i < d->n; i++)
+			seen = seen || strcmp(d->v[i].msg, e.msg) == 0;
+		if (!seen)
+			schema_diags_add(d, true, e.msg);
+	}
 	if (d->n > before)
 		rc = -1;
 out:

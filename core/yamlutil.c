@@ -76,7 +76,7 @@ void ydoc_free(struct ydoc *doc)
 	doc->n_problems = 0;
 }
 
-/* Sets e to "prefix: msg" with msg passed through the sanitiser (file bytes may be quoted in it). */
+/* Sets e to "prefix: msg", msg passed through the sanitiser (it may quote file bytes). */
 static void ydoc_set_clean(struct err *e, const char *prefix, const char *msg)
 {
 	char *clean = text_sanitize_str(msg, 0);

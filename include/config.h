@@ -10,7 +10,10 @@
  *   theme: default
  *   inventory: ~/ops/inventory.yaml
  *   known_hosts: ~/.ssh/known_hosts
- *   witness: { every: 15m, command: [logger, -t, opsdeck], files: [{ host: w1, path: /var/log/opsdeck.chain }] }
+ *   witness:
+ *     every: 15m
+ *     command: [logger, -t, opsdeck]
+ *     files: [{ host: w1, path: /var/log/opsdeck.chain }]
  */
 #ifndef OPSDECK_CONFIG_H
 #define OPSDECK_CONFIG_H

@@ -36,6 +36,6 @@ int cli_config(const struct cli_ctx *c, int argc, char **argv);
  * which shows the rest on its message line. Returns -1 when opsdeck must not
  * run (a setting that chooses hosts or keys is bad) unless command is "config".
  */
-int config_report(const char *prog, const char *path, struct config *cfg, const char *command);
+int cli_config_report(const char *prog, const char *path, struct config *cfg, const char *command);
 
 #endif

@@ -23,7 +23,7 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-int config_report(const char *prog, const char *path, struct config *cfg, const char *command)
+int cli_config_report(const char *prog, const char *path, struct config *cfg, const char *command)
 {
 	struct schema_diags d = {0};
 	int rc = 0;

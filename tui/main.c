@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	/* Where the fleet's files are comes from config.yaml too: a bad setting keeps
 	 * its default, but one that chooses hosts or keys stops everything except
 	 * `config` (which is how to find out what is wrong). */
-	if (config_report(prog, paths.config_file, &cfg,
+	if (cli_config_report(prog, paths.config_file, &cfg,
 			  optind < argc ? argv[optind] : NULL) != 0)
 		return 1;
 	if (paths_apply_config(&paths, &cfg, &e)) {
