@@ -18,6 +18,7 @@
 #include "inventory.h"
 #include "paths.h"
 #include "schema.h"
+#include "theme.h"
 #include "testutil.h"
 #include "yamlutil.h"
 
@@ -470,6 +471,37 @@ static void test_schema_defaults(void **state)
 	assert_int_equal(c.command_timeout_s, 30);
 	assert_int_equal(c.output_cap_kib, 64);
 	assert_non_null(schema_find(&config_schema, "witness"));
+	/* each table's written defaults read back without a problem */
+	{
+		const struct schema *const tables[] = { &config_schema, &incident_config_schema,
+							&theme_schema };
+
+		for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+			for (size_t i = 0; i < tables[t]->n; i++) {
+				const struct schema_entry *se = &tables[t]->entries[i];
+				char text[512];
+				struct ydoc doc = {0};
+				struct err e = {{0}};
+				struct schema_diags d = {0};
+				union {
+					struct config c;
+					struct incident_config ic;
+					char theme[512];
+				} target;
+
+				if (!se->def || se->type >= SCHEMA_ARGV)
+					continue;
+				snprintf(text, sizeof text, "%s: \"%s\"\n", se->name, se->def);
+				assert_int_equal(ydoc_load_string("t.yaml", text, strlen(text), &doc,
+								  &e), 0);
+				memset(&target, 0, sizeof target);
+				schema_apply(tables[t], &doc, doc.root, &target, &d, NULL);
+				if (d.n)
+					fail_msg("%s: %s", tables[t]->what, d.v[0].msg);
+				ydoc_free(&doc);
+			}
+		}
+	}
 	assert_null(schema_suggest(&config_schema, "colour"));
 	assert_string_equal(schema_suggest(&config_schema, "thme")->name, "theme");
 }
