@@ -1,190 +1,167 @@
 /*
- * config: config.yaml read through one table of keys (name, type, bounds, help),
- * so validation, messages and documentation come from the same place.
+ * config: config.yaml read through one schema table (name, type, bounds, default,
+ * help), so validation, messages and the README's table come from one place.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* By path: a bare "config.h" would find autoconf's header in the build folder first. */
-#include "config.h"
+#include "../include/config.h"
 #include "yamlutil.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define CONFIG_FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define WITNESS_FIELD(f) offsetof(struct config_witness, f), sizeof(((struct config_witness *)0)->f)
+#define WFILE_FIELD(f) \
+	offsetof(struct config_witness_file, f), sizeof(((struct config_witness_file *)0)->f)
 
-enum config_type { CFG_STRING, CFG_BOOL, CFG_INT };
+static const struct schema_choice config_path_words[] = { { "none", 0 } };
 
-struct config_key {
-	const char *name;
-	enum config_type type;
-	size_t offset; /* into struct config */
-	size_t size;   /* CFG_STRING: the buffer's size */
-	long min, max; /* CFG_INT bounds */
-	const char *help;
+static const struct schema_entry config_wfile_entries[] = {
+	{ .name = "host", .type = SCHEMA_STRING, WFILE_FIELD(host),
+	  .help = "an inventory host that keeps a copy of the chain heads" },
+	{ .name = "path", .type = SCHEMA_STRING, WFILE_FIELD(path),
+	  .help = "the file on that host the heads are appended to" },
 };
 
-static const struct config_key config_keys[] = {
-	{"theme", CFG_STRING, offsetof(struct config, theme), sizeof(((struct config *)0)->theme), 0, 0,
-	 "a theme name from the themes folders, or a path to a .yaml file"},
-	{"clock_seconds", CFG_BOOL, offsetof(struct config, clock_seconds), 0, 0, 0,
-	 "show seconds in the top-bar clocks"},
-	{"data_poll_ms", CFG_INT, offsetof(struct config, data_poll_ms), 0, 100, 10000,
-	 "how often the console looks for other writers, in milliseconds"},
-	{"inventory", CFG_STRING, offsetof(struct config, inventory),
-	 sizeof(((struct config *)0)->inventory), 0, 0, "the inventory file (opsdeck or Ansible YAML)"},
-	{"known_hosts", CFG_STRING, offsetof(struct config, known_hosts),
-	 sizeof(((struct config *)0)->known_hosts), 0, 0, "the known_hosts file host keys are checked against"},
-	{"ssh_config", CFG_STRING, offsetof(struct config, ssh_config),
-	 sizeof(((struct config *)0)->ssh_config), 0, 0, "the ssh config file to read, or none"},
-	{"max_handshakes", CFG_INT, offsetof(struct config, max_handshakes), 0, 1, 1024,
-	 "SSH handshakes in flight at once"},
-	{"connect_timeout_s", CFG_INT, offsetof(struct config, connect_timeout_s), 0, 1, 600,
-	 "seconds a host has to connect and authenticate"},
-	{"command_timeout_s", CFG_INT, offsetof(struct config, command_timeout_s), 0, 1, 3600,
-	 "seconds a command may run by default"},
-	{"output_cap_kib", CFG_INT, offsetof(struct config, output_cap_kib), 0, 1, 16384,
-	 "KiB of output kept per command"},
+static const struct schema config_wfile_schema = {
+	"a witness file", config_wfile_entries, N_ELEMS(config_wfile_entries)
 };
 
-static const struct {
-	const char *name;
-	bool value;
-} bool_names[] = {{"true", true}, {"false", false}, {"yes", true}, {"no", false}};
+/* files: [{host, path}, ...]; an entry missing either is left out with a message. */
+static void config_read_wfiles(const struct schema_entry *se, const struct ydoc *doc,
+			       const struct ynode *v, void *target, struct schema_diags *d,
+			       void *ctx)
+{
+	struct config_witness *w = target;
+
+	(void)ctx;
+	w->n_files = 0;
+	if (v->kind != YNODE_SEQ) {
+		schema_diag_at(d, false, doc, v, "%s must be a list of {host, path}", se->name);
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		struct config_witness_file f;
+		size_t before = d->n;
+
+		memset(&f, 0, sizeof f);
+		if (w->n_files == CONFIG_WITNESS_MAX_FILES) {
+			schema_diag_at(d, false, doc, v->kids[i], "at most %d witness files",
+				       CONFIG_WITNESS_MAX_FILES);
+			break;
+		}
+		if (v->kids[i]->kind != YNODE_MAP) {
+			schema_diag_at(d, false, doc, v->kids[i],
+				       "a witness file must be a mapping {host, path}");
+			continue;
+		}
+		schema_apply(&config_wfile_schema, doc, v->kids[i], &f, d, ctx);
+		if (d->n == before && (!f.host[0] || !f.path[0]))
+			schema_diag_at(d, false, doc, v->kids[i], "a witness file needs a host and a path");
+		if (d->n == before)
+			w->files[w->n_files++] = f;
+	}
+}
+
+static const struct schema_entry config_witness_entries[] = {
+	{ .name = "every", .type = SCHEMA_DURATION, WITNESS_FIELD(every_ms), .min = 60000,
+	  .max = 7LL * 24 * 3600 * 1000, .def = "15m",
+	  .help = "how often the newest chain head is sent (and at every handover)" },
+	{ .name = "command", .type = SCHEMA_ARGV, WITNESS_FIELD(command),
+	  .help = "a command (argv, no shell) given each chain head, e.g. [logger, -t, opsdeck]" },
+	{ .name = "verify_command", .type = SCHEMA_ARGV, WITNESS_FIELD(verify_command),
+	  .help = "a command (argv, no shell) that prints the heads the witness holds" },
+	{ .name = "files", .type = SCHEMA_LIST, WITNESS_FIELD(files), .read = config_read_wfiles,
+	  .type_doc = "list of {host, path}",
+	  .help = "files on witness hosts the heads are appended to, over SSH" },
+};
+
+static const struct schema config_witness_schema = {
+	"witness", config_witness_entries, N_ELEMS(config_witness_entries)
+};
+
+static const struct schema_entry config_entries[] = {
+	{ .name = "theme", .type = SCHEMA_STRING, CONFIG_FIELD(theme), .def = "default",
+	  .help = "a theme name from the themes folders, or a path to a .yaml file" },
+	{ .name = "clock_seconds", .type = SCHEMA_BOOL, CONFIG_FIELD(clock_seconds), .def = "false",
+	  .help = "show seconds in the top-bar clocks" },
+	{ .name = "data_poll_ms", .type = SCHEMA_INT, CONFIG_FIELD(data_poll_ms), .min = 100,
+	  .max = 10000, .def = "500",
+	  .help = "how often the console looks for other writers, in milliseconds" },
+	{ .name = "inventory", .type = SCHEMA_PATH, CONFIG_FIELD(inventory),
+	  .flags = SCHEMA_CRITICAL, .def_doc = "inventory.yaml in the config folder",
+	  .help = "the inventory file (opsdeck or Ansible YAML)" },
+	{ .name = "known_hosts", .type = SCHEMA_PATH, CONFIG_FIELD(known_hosts),
+	  .flags = SCHEMA_CRITICAL, .def_doc = "~/.ssh/known_hosts",
+	  .help = "the known_hosts file host keys are checked against and accepted keys go to" },
+	{ .name = "ssh_config", .type = SCHEMA_PATH, CONFIG_FIELD(ssh_config),
+	  .flags = SCHEMA_CRITICAL, .choices = config_path_words,
+	  .n_choices = N_ELEMS(config_path_words), .def_doc = "~/.ssh/config",
+	  .help = "the ssh config file to read, or none" },
+	{ .name = "max_handshakes", .type = SCHEMA_INT, CONFIG_FIELD(max_handshakes), .min = 1,
+	  .max = 1024, .def = "64", .help = "SSH handshakes in flight at once" },
+	{ .name = "connect_timeout_s", .type = SCHEMA_INT, CONFIG_FIELD(connect_timeout_s),
+	  .min = 1, .max = 600, .def = "10",
+	  .help = "seconds a host has to connect and authenticate" },
+	{ .name = "command_timeout_s", .type = SCHEMA_INT, CONFIG_FIELD(command_timeout_s),
+	  .min = 1, .max = 3600, .def = "30", .help = "seconds a command may run by default" },
+	{ .name = "output_cap_kib", .type = SCHEMA_INT, CONFIG_FIELD(output_cap_kib), .min = 1,
+	  .max = 16384, .def = "64", .help = "KiB of output kept per command" },
+	{ .name = "witness", .type = SCHEMA_MAP, CONFIG_FIELD(witness),
+	  .sub = &config_witness_schema, .type_doc = "map {every, command, verify_command, files}",
+	  .def_doc = "no witness",
+	  .help = "where each new shift-log chain head is sent, so a rewrite of the database "
+		  "shows (fields below)" },
+};
+
+const struct schema config_schema = { "config.yaml", config_entries, N_ELEMS(config_entries) };
 
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
-	snprintf(c->theme, sizeof c->theme, "default");
-	c->clock_seconds = false;
-	c->data_poll_ms = 500;
-	c->max_handshakes = 64;
-	c->connect_timeout_s = 10;
-	c->command_timeout_s = 30;
-	c->output_cap_kib = 64;
+	schema_defaults(&config_schema, c);
 }
 
-static int set_string(const struct ydoc *doc, const struct ynode *v, const struct config_key *k,
-		      struct config *c, struct err *e)
+void config_load_diags(const char *path, struct config *c, struct schema_diags *d)
 {
-	char *dst = (char *)c + k->offset;
+	struct ydoc doc = {0};
+	struct err e = {{0}};
+	const struct ynode *w = NULL;
 
-	if (v->value[0] == '\0')
-		return ydoc_error(doc, v, e, "%s must not be empty", k->name);
-	if (strlen(v->value) >= k->size)
-		return ydoc_error(doc, v, e, "%s is longer than %zu bytes", k->name, k->size - 1);
-	snprintf(dst, k->size, "%s", v->value);
-	return 0;
-}
-
-static int set_bool(const struct ydoc *doc, const struct ynode *v, const struct config_key *k,
-		    struct config *c, struct err *e)
-{
-	bool *dst = (bool *)((char *)c + k->offset);
-
-	for (size_t i = 0; i < N_ELEMS(bool_names); i++) {
-		if (strcasecmp(bool_names[i].name, v->value) == 0) {
-			*dst = bool_names[i].value;
-			return 0;
-		}
+	config_defaults(c);
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return; /* no config.yaml: defaults */
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &e) < 0) {
+		/* nothing can be read, so nothing says where the hosts and keys are */
+		schema_diags_add(d, true, e.msg);
+		goto out;
 	}
-	return ydoc_error(doc, v, e, "%s must be true or false, not '%s'", k->name, v->value);
-}
+	for (size_t i = 0; i < doc.n_problems; i++) {
+		const struct schema_entry *se = schema_find(&config_schema, doc.problems[i].key);
 
-static int set_int(const struct ydoc *doc, const struct ynode *v, const struct config_key *k,
-		   struct config *c, struct err *e)
-{
-	int *dst = (int *)((char *)c + k->offset);
-	const char *s = v->value;
-	char *end = NULL;
-	long n = 0;
-
-	/* digits only: strtol alone would take " 12", "0x10" and "12abc" */
-	if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
-		return ydoc_error(doc, v, e, "%s must be a whole number, not '%s'", k->name, s);
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*end != '\0')
-		return ydoc_error(doc, v, e, "%s must be a whole number, not '%s'", k->name, s);
-	if (errno == ERANGE || n < k->min || n > k->max)
-		return ydoc_error(doc, v, e, "%s must be from %ld to %ld, not %s", k->name, k->min,
-				  k->max, s);
-	*dst = (int)n;
-	return 0;
-}
-
-/* Indexed by enum config_type. */
-static int (*const setters[])(const struct ydoc *, const struct ynode *, const struct config_key *,
-			      struct config *, struct err *) = {
-	[CFG_STRING] = set_string,
-	[CFG_BOOL] = set_bool,
-	[CFG_INT] = set_int,
-};
-
-static const struct config_key *find_key(const char *name)
-{
-	for (size_t i = 0; i < N_ELEMS(config_keys); i++)
-		if (strcmp(config_keys[i].name, name) == 0)
-			return &config_keys[i];
-	return NULL;
-}
-
-/* "theme, clock_seconds, ..." for messages. Returns buf. */
-static const char *key_list(char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < N_ELEMS(config_keys) && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", config_keys[i].name);
-
-		if (n < 0)
-			break;
-		used += (size_t)n;
+		/* two values for a critical setting: no telling which was meant */
+		schema_diags_add(d, doc.problems[i].depth == 1 && se &&
+				 (se->flags & SCHEMA_CRITICAL), doc.problems[i].msg);
 	}
-	return buf;
+	schema_apply(&config_schema, &doc, doc.root, c, d, NULL);
+	w = ynode_get(doc.root, "witness");
+	c->witness.set = w != NULL;
+out:
+	ydoc_free(&doc);
 }
 
 int config_load(const char *path, struct config *c, struct err *e)
 {
-	struct ydoc doc = {NULL, NULL};
-	const struct ynode *root = NULL;
-	int rc = -1;
+	struct schema_diags d = {0};
+	int rc = 0;
 
-	config_defaults(c);
-	if (access(path, F_OK) != 0 && errno == ENOENT)
-		return 0; /* no config.yaml: defaults */
-	if (ydoc_load(path, &doc, e) < 0)
-		goto out;
-	root = doc.root;
-	if (root && root->kind != YNODE_MAP) {
-		ydoc_error(&doc, root, e, "config must be a mapping of settings");
-		goto out;
-	}
-	/* Settings apply in file order; after an error, the rest keep their defaults. */
-	for (size_t i = 0; root && i + 1 < root->n; i += 2) {
-		const struct ynode *k = root->kids[i], *v = root->kids[i + 1];
-		const struct config_key *ck = find_key(k->value);
-
-		if (!ck) {
-			char known[256];
-
-			ydoc_error(&doc, k, e, "unknown setting '%s' (known: %s)", k->value,
-				   key_list(known, sizeof known));
-			goto out;
-		}
-		if (v->kind != YNODE_SCALAR) {
-			ydoc_error(&doc, v, e, "%s needs a single value: %s", ck->name, ck->help);
-			goto out;
-		}
-		if (setters[ck->type](&doc, v, ck, c, e) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	ydoc_free(&doc);
+	config_load_diags(path, c, &d);
+	rc = schema_diags_to_err(&d, e);
+	schema_diags_free(&d);
 	return rc;
 }

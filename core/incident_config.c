@@ -4,6 +4,8 @@
  * tables, so every message can list what is known.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "incident_config.h"
+#include "schema.h"
 #include "text.h"
 #include "yamlutil.h"
 
@@ -32,11 +35,6 @@ static const struct incident_level_cfg default_levels[] = {
 	{ "L3", "management", 0 },
 };
 
-static const struct {
-	const char *name;
-	enum incident_alert value;
-} alert_names[] = { { "none", INCIDENT_ALERT_NONE }, { "bell", INCIDENT_ALERT_BELL },
-		    { "flash", INCIDENT_ALERT_FLASH } };
 
 void incident_config_defaults(struct incident_config *c)
 {
@@ -44,41 +42,12 @@ void incident_config_defaults(struct incident_config *c)
 	memcpy(c->sev, default_sev, sizeof c->sev);
 	memcpy(c->levels, default_levels, sizeof default_levels);
 	c->n_levels = N_ELEMS(default_levels);
-	c->flap_window_ms = 10 * MIN_MS;
-	c->flap_changes = 4;
-	c->alert = INCIDENT_ALERT_BELL;
-	c->alert_severity = 2;
+	schema_defaults(&incident_config_schema, c); /* flapping, alert, alert_severity */
 }
 
 int incident_duration_parse(const char *s, int64_t *ms)
 {
-	static const struct {
-		char unit;
-		int64_t ms;
-	} units[] = { { 's', 1000 }, { 'm', MIN_MS }, { 'h', HOUR_MS }, { 'd', 24 * HOUR_MS },
-		      { 'w', 7 * 24 * HOUR_MS } };
-	char *end = NULL;
-	long long n;
-
-	if (!s || s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || n < 0 || n > 100LL * 365 * 24 * 3600)
-		return -1;
-	if (*end == '\0') {
-		*ms = (int64_t)n * 1000;
-		return 0;
-	}
-	if (end[1] != '\0')
-		return -1;
-	for (size_t i = 0; i < N_ELEMS(units); i++) {
-		if (units[i].unit == *end) {
-			*ms = (int64_t)n * units[i].ms;
-			return 0;
-		}
-	}
-	return -1;
+	return schema_duration_parse(s, ms);
 }
 
 void incident_duration_format(int64_t ms, char *buf, size_t len)
@@ -96,37 +65,60 @@ void incident_duration_format(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%s%" PRId64 "s", sign, s);
 }
 
-/* ---- loading ---- */
+/* ---- loading: every problem is collected; a bad part keeps its default ---- */
 
 struct loader {
 	const struct ydoc *doc;
 	struct incident_config *c;
-	struct err *e;
+	struct schema_diags *d;
 };
+
+static void incident_config_problem(struct loader *l, const struct ynode *n,
+				    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void incident_config_problem(struct loader *l, const struct ynode *n,
+				    const char *fmt, ...)
+{
+	char msg[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	schema_diag_at(l->d, false, l->doc, n, "%s", msg);
+}
 
 static int want_scalar(struct loader *l, const struct ynode *v, const char *what)
 {
-	if (v->kind != YNODE_SCALAR)
-		return ydoc_error(l->doc, v, l->e, "%s needs a single value", what);
+	if (v->kind != YNODE_SCALAR) {
+		incident_config_problem(l, v, "%s needs a single value", what);
+		return -1;
+	}
 	return 0;
 }
 
 static int want_map(struct loader *l, const struct ynode *v, const char *what)
 {
-	if (v->kind != YNODE_MAP)
-		return ydoc_error(l->doc, v, l->e, "%s must be a mapping", what);
+	if (v->kind != YNODE_MAP) {
+		incident_config_problem(l, v, "%s must be a mapping", what);
+		return -1;
+	}
 	return 0;
 }
 
 static int get_duration(struct loader *l, const struct ynode *v, const char *what, bool zero_ok,
 			int64_t *out)
 {
+	int64_t ms = 0;
+
 	if (want_scalar(l, v, what))
 		return -1;
-	if (incident_duration_parse(v->value, out) || (!zero_ok && *out == 0))
-		return ydoc_error(l->doc, v, l->e,
-				  "%s must be a duration such as 90s, 15m, 4h or 3d, not '%s'",
-				  what, v->value);
+	if (incident_duration_parse(v->value, &ms) || (!zero_ok && ms == 0)) {
+		incident_config_problem(l, v, "%s must be a duration such as 90s, 15m, 4h or 3d, not '%s'", what,
+			v->value);
+		return -1;
+	}
+	*out = ms;
 	return 0;
 }
 
@@ -137,61 +129,64 @@ static int get_name(struct loader *l, const struct ynode *v, const char *what, c
 	if (want_scalar(l, v, what))
 		return -1;
 	if (!v->value[0] || strlen(v->value) >= size ||
-	    !text_is_clean(v->value, strlen(v->value), 0))
-		return ydoc_error(l->doc, v, l->e,
-				  "%s must be printable text of 1 to %zu bytes", what, size - 1);
+	    !text_is_clean(v->value, strlen(v->value), 0)) {
+		incident_config_problem(l, v, "%s must be printable text of 1 to %zu bytes", what, size - 1);
+		return -1;
+	}
 	snprintf(dst, size, "%s", v->value);
 	return 0;
 }
 
-/* Fields of one severity: { name, ack, resolve }. */
-static int load_severity(struct loader *l, const struct ynode *m, struct incident_sev_cfg *s)
+/* Fields of one severity: { name, ack, resolve }; a bad field keeps its value. */
+static void load_severity(struct loader *l, const struct ynode *m, struct incident_sev_cfg *s)
 {
 	if (want_map(l, m, "a severity"))
-		return -1;
+		return;
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
 
-		if (strcmp(k->value, "name") == 0) {
-			if (get_name(l, v, "name", s->name, sizeof s->name))
-				return -1;
-		} else if (strcmp(k->value, "ack") == 0) {
-			if (get_duration(l, v, "ack", false, &s->ack_ms))
-				return -1;
-		} else if (strcmp(k->value, "resolve") == 0) {
-			if (get_duration(l, v, "resolve", false, &s->resolve_ms))
-				return -1;
-		} else {
-			return ydoc_error(l->doc, k, l->e,
-					  "unknown severity field '%s' (known: name, ack, resolve)",
-					  k->value);
-		}
+		if (strcmp(k->value, "name") == 0)
+			get_name(l, v, "name", s->name, sizeof s->name);
+		else if (strcmp(k->value, "ack") == 0)
+			get_duration(l, v, "ack", false, &s->ack_ms);
+		else if (strcmp(k->value, "resolve") == 0)
+			get_duration(l, v, "resolve", false, &s->resolve_ms);
+		else
+			incident_config_problem(l, k, "unknown severity field '%s' (known: name, ack, resolve)",
+				k->value);
 	}
-	return 0;
 }
 
-static int load_severities(struct loader *l, const struct ynode *m)
+static void load_severities(const struct schema_entry *se, const struct ydoc *doc,
+			    const struct ynode *m, void *target, struct schema_diags *d, void *ctx)
 {
+	struct loader *l = ctx;
+
+	(void)se;
+	(void)doc;
+	(void)target;
+	(void)d;
 	if (want_map(l, m, "severities"))
-		return -1;
+		return;
 	for (size_t i = 0; i + 1 < m->n; i += 2) {
 		const struct ynode *k = m->kids[i];
 		int n = (strncasecmp(k->value, "SEV", 3) == 0 && k->value[3] >= '1' &&
 			 k->value[3] <= '4' && k->value[4] == '\0') ? k->value[3] - '0' : 0;
 
-		if (!n)
-			return ydoc_error(l->doc, k, l->e,
-					  "unknown severity '%s' (known: SEV1, SEV2, SEV3, SEV4)",
-					  k->value);
-		if (load_severity(l, m->kids[i + 1], &l->c->sev[n - 1]))
-			return -1;
+		if (!n) {
+			incident_config_problem(l, k, "unknown severity '%s' (known: SEV1, SEV2, SEV3, SEV4)",
+				k->value);
+			continue;
+		}
+		load_severity(l, m->kids[i + 1], &l->c->sev[n - 1]);
 	}
-	return 0;
 }
 
+/* One level; 0, or -1 (reported) when it is unusable. */
 static int load_level(struct loader *l, const struct ynode *m, struct incident_level_cfg *lv)
 {
 	bool have_group = false;
+	int rc = 0;
 
 	if (want_map(l, m, "an escalation level"))
 		return -1;
@@ -199,152 +194,145 @@ static int load_level(struct loader *l, const struct ynode *m, struct incident_l
 		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
 
 		if (strcmp(k->value, "name") == 0) {
-			if (get_name(l, v, "name", lv->name, sizeof lv->name))
-				return -1;
+			rc |= get_name(l, v, "name", lv->name, sizeof lv->name);
 		} else if (strcmp(k->value, "group") == 0) {
-			if (get_name(l, v, "group", lv->group, sizeof lv->group))
-				return -1;
-			have_group = true;
+			if (get_name(l, v, "group", lv->group, sizeof lv->group) == 0)
+				have_group = true;
+			else
+				rc = -1;
 		} else if (strcmp(k->value, "timeout") == 0) {
-			if (get_duration(l, v, "timeout", true, &lv->timeout_ms))
-				return -1;
+			rc |= get_duration(l, v, "timeout", true, &lv->timeout_ms);
 		} else {
-			return ydoc_error(l->doc, k, l->e, "unknown escalation field '%s' "
-					  "(known: name, group, timeout)", k->value);
+			incident_config_problem(l, k, "unknown escalation field '%s' (known: name, group, timeout)",
+				k->value);
+			rc = -1;
 		}
 	}
-	if (!have_group)
-		return ydoc_error(l->doc, m, l->e, "an escalation level needs a group");
-	return 0;
+	if (!have_group && rc == 0) {
+		incident_config_problem(l, m, "an escalation level needs a group");
+		rc = -1;
+	}
+	return rc;
 }
 
-static int load_escalation(struct loader *l, const struct ynode *v)
+/* The levels are one chain: any bad level keeps the default chain (every problem reported). */
+static void load_escalation(const struct schema_entry *se, const struct ydoc *doc,
+			    const struct ynode *v, void *target, struct schema_diags *d, void *ctx)
 {
-	if (v->kind != YNODE_SEQ || v->n == 0)
-		return ydoc_error(l->doc, v, l->e, "escalation must be a list of levels");
-	if (v->n > INCIDENT_MAX_LEVELS)
-		return ydoc_error(l->doc, v->kids[INCIDENT_MAX_LEVELS], l->e,
-				  "at most %d escalation levels", INCIDENT_MAX_LEVELS);
-	memset(l->c->levels, 0, sizeof l->c->levels);
+	struct loader *l = ctx;
+	struct incident_level_cfg levels[INCIDENT_MAX_LEVELS];
+	int bad = 0;
+
+	(void)se;
+	(void)doc;
+	(void)target;
+	(void)d;
+	if (v->kind != YNODE_SEQ || v->n == 0) {
+		incident_config_problem(l, v, "escalation must be a list of levels");
+		return;
+	}
+	if (v->n > INCIDENT_MAX_LEVELS) {
+		incident_config_problem(l, v->kids[INCIDENT_MAX_LEVELS], "at most %d escalation levels",
+			INCIDENT_MAX_LEVELS);
+		return;
+	}
+	memset(levels, 0, sizeof levels);
 	for (size_t i = 0; i < v->n; i++) {
-		snprintf(l->c->levels[i].name, sizeof l->c->levels[i].name, "L%zu", i + 1);
-		if (load_level(l, v->kids[i], &l->c->levels[i]))
-			return -1;
+		snprintf(levels[i].name, sizeof levels[i].name, "L%zu", i + 1);
+		bad |= load_level(l, v->kids[i], &levels[i]);
 	}
+	if (bad)
+		return;
+	memcpy(l->c->levels, levels, sizeof levels);
 	l->c->n_levels = v->n;
-	return 0;
 }
 
-static int load_flapping(struct loader *l, const struct ynode *m)
-{
-	char *end = NULL;
-	long n;
-
-	if (want_map(l, m, "flapping"))
-		return -1;
-	for (size_t i = 0; i + 1 < m->n; i += 2) {
-		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
-
-		if (strcmp(k->value, "window") == 0) {
-			if (get_duration(l, v, "window", false, &l->c->flap_window_ms))
-				return -1;
-		} else if (strcmp(k->value, "changes") == 0) {
-			if (want_scalar(l, v, "changes"))
-				return -1;
-			errno = 0;
-			n = strtol(v->value, &end, 10);
-			if (errno || end == v->value || *end || n < 1 || n > 1000)
-				return ydoc_error(l->doc, v, l->e,
-						  "changes must be from 1 to 1000, not '%s'", v->value);
-			l->c->flap_changes = (int)n;
-		} else {
-			return ydoc_error(l->doc, k, l->e,
-					  "unknown flapping field '%s' (known: window, changes)",
-					  k->value);
-		}
-	}
-	return 0;
-}
-
-static int load_alert(struct loader *l, const struct ynode *v)
-{
-	if (want_scalar(l, v, "alert"))
-		return -1;
-	for (size_t i = 0; i < N_ELEMS(alert_names); i++) {
-		if (strcasecmp(v->value, alert_names[i].name) == 0) {
-			l->c->alert = alert_names[i].value;
-			return 0;
-		}
-	}
-	return ydoc_error(l->doc, v, l->e, "alert must be bell, flash or none, not '%s'", v->value);
-}
-
-static int load_alert_severity(struct loader *l, const struct ynode *v)
-{
-	const char *s = v->value;
-
-	if (want_scalar(l, v, "alert_severity"))
-		return -1;
-	if (strncasecmp(s, "SEV", 3) == 0)
-		s += 3;
-	if (s[0] < '1' || s[0] > '4' || s[1] != '\0')
-		return ydoc_error(l->doc, v, l->e, "alert_severity must be SEV1 to SEV4, not '%s'",
-				  v->value);
-	l->c->alert_severity = s[0] - '0';
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int (*load)(struct loader *l, const struct ynode *v);
-} top_keys[] = {
-	{ "severities", load_severities }, { "escalation", load_escalation },
-	{ "flapping", load_flapping },     { "alert", load_alert },
-	{ "alert_severity", load_alert_severity },
+static const struct schema_entry flapping_entries[] = {
+	{ .name = "window", .type = SCHEMA_DURATION,
+	  offsetof(struct incident_config, flap_window_ms), sizeof(int64_t), .min = 1000,
+	  .max = 7LL * 24 * 3600 * 1000, .def = "10m",
+	  .help = "the span state changes are counted over" },
+	{ .name = "changes", .type = SCHEMA_INT, offsetof(struct incident_config, flap_changes),
+	  sizeof(int), .min = 1, .max = 1000, .def = "4",
+	  .help = "more changes than this within the window: flapping" },
 };
 
-int incident_config_load(const char *path, struct incident_config *c, struct err *e)
+static const struct schema flapping_schema = { "flapping", flapping_entries,
+					       N_ELEMS(flapping_entries) };
+
+static const struct schema_choice alert_choices[] = {
+	{ "bell", INCIDENT_ALERT_BELL }, { "flash", INCIDENT_ALERT_FLASH },
+	{ "none", INCIDENT_ALERT_NONE },
+};
+
+static const struct schema_choice sev_choices[] = {
+	{ "SEV1", 1 }, { "SEV2", 2 }, { "SEV3", 3 }, { "SEV4", 4 },
+	{ "1", 1 }, { "2", 2 }, { "3", 3 }, { "4", 4 },
+};
+
+static const struct schema_entry incident_entries[] = {
+	{ .name = "severities", .type = SCHEMA_MAP, .read = load_severities,
+	  .type_doc = "map SEV1..SEV4 of {name, ack, resolve}",
+	  .def_doc = "Critical 5m/1h, Major 15m/4h, Minor 1h/24h, Low 4h/72h",
+	  .help = "each severity's display name and its acknowledge and resolve targets" },
+	{ .name = "escalation", .type = SCHEMA_LIST, .read = load_escalation,
+	  .type_doc = "list of {name, group, timeout}",
+	  .def_doc = "L1 on-call 15m, L2 secondary 30m, L3 management",
+	  .help = "the levels an unacknowledged incident climbs; the last has no timeout" },
+	{ .name = "flapping", .type = SCHEMA_MAP, .sub = &flapping_schema,
+	  .type_doc = "map {window, changes}", .def_doc = "{ window: 10m, changes: 4 }",
+	  .help = "how many state changes within a window make a host flapping" },
+	{ .name = "alert", .type = SCHEMA_ENUM, offsetof(struct incident_config, alert),
+	  sizeof(int), .choices = alert_choices, .n_choices = N_ELEMS(alert_choices),
+	  .def = "bell", .help = "how the console alerts for a new incident" },
+	{ .name = "alert_severity", .type = SCHEMA_ENUM,
+	  offsetof(struct incident_config, alert_severity), sizeof(int), .choices = sev_choices,
+	  .n_choices = N_ELEMS(sev_choices), .def = "SEV2",
+	  .help = "alert for new incidents of this severity or worse" },
+};
+
+const struct schema incident_config_schema = { "incidents.yaml", incident_entries,
+					       N_ELEMS(incident_entries) };
+
+void incident_config_load_diags(const char *path, struct incident_config *c,
+				struct schema_diags *d)
 {
-	struct ydoc doc = { NULL, NULL };
-	struct loader l = { &doc, c, e };
-	const struct ynode *root = NULL;
-	int rc = -1;
+	struct ydoc doc = {0};
+	struct loader l = { &doc, c, d };
+	struct err e = {{0}};
 
 	incident_config_defaults(c);
 	if (access(path, F_OK) != 0 && errno == ENOENT)
-		return 0;
-	if (ydoc_load(path, &doc, e) < 0)
-		goto out;
-	root = doc.root;
-	if (root && root->kind != YNODE_MAP) {
-		ydoc_error(&doc, root, e, "incidents.yaml must be a mapping of settings");
+		return;
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &e) < 0) {
+		schema_diags_add(d, false, e.msg);
 		goto out;
 	}
-	for (size_t i = 0; root && i + 1 < root->n; i += 2) {
-		const struct ynode *k = root->kids[i];
-		size_t j = 0;
-
-		while (j < N_ELEMS(top_keys) && strcmp(top_keys[j].name, k->value) != 0)
-			j++;
-		if (j == N_ELEMS(top_keys)) {
-			ydoc_error(&doc, k, e, "unknown setting '%s' (known: severities, escalation, "
-				   "flapping, alert, alert_severity)", k->value);
-			goto out;
-		}
-		if (top_keys[j].load(&l, root->kids[i + 1]))
-			goto out;
-	}
+	schema_doc_problems(&doc, d, false);
+	schema_apply(&incident_config_schema, &doc, doc.root, c, d, &l);
 	for (size_t i = 0; i < INCIDENT_N_SEV; i++) {
 		if (c->sev[i].resolve_ms < c->sev[i].ack_ms) {
-			ydoc_error(&doc, root, e, "SEV%zu: the resolve target is shorter than the "
-				   "acknowledge target", i + 1);
-			goto out;
+			static const char *const names[INCIDENT_N_SEV] = { "SEV1", "SEV2", "SEV3",
+									   "SEV4" };
+			const struct ynode *at = ynode_get(ynode_get(doc.root, "severities"), names[i]);
+
+			schema_diag_at(d, false, &doc, at ? at : doc.root,
+				       "SEV%zu: the resolve target is shorter than the acknowledge "
+				       "target", i + 1);
+			c->sev[i] = default_sev[i];
 		}
 	}
-	rc = 0;
 out:
-	if (rc)
-		incident_config_defaults(c);
 	ydoc_free(&doc);
+}
+
+int incident_config_load(const char *path, struct incident_config *c, struct err *e)
+{
+	struct schema_diags d = {0};
+	int rc = 0;
+
+	incident_config_load_diags(path, c, &d);
+	rc = schema_diags_to_err(&d, e);
+	schema_diags_free(&d);
 	return rc;
 }

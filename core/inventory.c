@@ -17,6 +17,7 @@
 
 #include "inventory.h"
 #include "mem.h"
+#include "schema.h"
 #include "text.h"
 #include "yamlutil.h"
 
@@ -491,6 +492,8 @@ static int host_copy(struct inventory_host *dst, const struct inventory_host *sr
 struct loader {
 	const struct ydoc *doc;
 	struct err *e;
+	struct schema_diags *d; /* inventory_load_diags: collect and go on to the next entry */
+	bool failed;            /* a problem was collected */
 	struct inventory *inv;
 	size_t cap_hosts, cap_probes, cap_thresholds;
 	struct name_index hosts;  /* name -> index in inv->hosts */
@@ -1091,6 +1094,20 @@ static const struct {
 	{"thresholds", YNODE_SEQ, "a list of thresholds", ops_threshold},
 };
 
+/*
+ * A problem in one entry: when collecting (L->d), it is kept and reading goes on
+ * with the next entry, so one pass names every bad entry; else it ends the load.
+ * Returns -1 to stop, 0 to go on.
+ */
+static int ops_problem(struct loader *L)
+{
+	if (!L->d)
+		return -1;
+	schema_diags_add(L->d, true, L->e->msg);
+	L->failed = true;
+	return 0;
+}
+
 static int ops_load(struct loader *L, const struct ynode *root)
 {
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
@@ -1099,28 +1116,37 @@ static int ops_load(struct loader *L, const struct ynode *root)
 
 		for (size_t s = 0; s < N_ELEMS(ops_sections); s++)
 			known = known || strcmp(ops_sections[s].key, k->value) == 0;
-		if (!known)
-			return ydoc_error(L->doc, k, L->e, "unknown top-level key '%s' (known: defaults, "
-					  "hosts, thresholds, probes)", show(k->value).s);
+		if (known)
+			continue;
+		if (L->d) { /* inventory_load_diags reported it through the schema table */
+			L->failed = true;
+			continue;
+		}
+		return ydoc_error(L->doc, k, L->e, "unknown top-level key '%s' (known: defaults, "
+				  "hosts, thresholds, probes)", show(k->value).s);
 	}
 	for (size_t s = 0; s < N_ELEMS(ops_sections); s++) {
 		const struct ynode *n = ynode_get(root, ops_sections[s].key);
 
 		if (is_null(n))
 			continue;
-		if (n->kind != ops_sections[s].kind)
-			return ydoc_error(L->doc, n, L->e, "%s must be %s", ops_sections[s].key,
-					  ops_sections[s].shape);
+		if (n->kind != ops_sections[s].kind) {
+			ydoc_error(L->doc, n, L->e, "%s must be %s", ops_sections[s].key,
+				   ops_sections[s].shape);
+			if (ops_problem(L) < 0)
+				return -1;
+			continue;
+		}
 		if (n->kind == YNODE_MAP) {
-			if (ops_sections[s].read(L, n) < 0)
+			if (ops_sections[s].read(L, n) < 0 && ops_problem(L) < 0)
 				return -1;
 			continue;
 		}
 		for (size_t i = 0; i < n->n; i++)
-			if (ops_sections[s].read(L, n->kids[i]) < 0)
+			if (ops_sections[s].read(L, n->kids[i]) < 0 && ops_problem(L) < 0)
 				return -1;
 	}
-	return 0;
+	return L->failed ? -1 : 0;
 }
 
 /* ---- Ansible format ---- */
@@ -1596,10 +1622,12 @@ static bool is_opsdeck(const struct ynode *root)
 	return false;
 }
 
-int inventory_load(const char *path, struct inventory *inv, struct err *e)
+/* The loader; with d set, an opsdeck inventory's problems are collected entry by entry. */
+static int inventory_load_impl(const char *path, struct inventory *inv, struct err *e,
+			       struct schema_diags *d)
 {
-	struct ydoc doc = {NULL, NULL};
-	struct loader L = {.doc = &doc, .e = e, .inv = inv};
+	struct ydoc doc = {0};
+	struct loader L = {.doc = &doc, .e = e, .d = d, .inv = inv};
 	int rc = -1;
 
 	memset(inv, 0, sizeof *inv);
@@ -1620,6 +1648,8 @@ int inventory_load(const char *path, struct inventory *inv, struct err *e)
 		goto out;
 	}
 	rc = is_opsdeck(doc.root) ? ops_load(&L, doc.root) : ans_load(&L, doc.root);
+	if (rc < 0 && d && L.failed)
+		err_clear(e); /* every problem is in d already */
 out:
 	index_free(&L.hosts);
 	index_free(&L.probes);
@@ -1628,6 +1658,82 @@ out:
 	if (rc < 0)
 		inventory_free(inv);
 	return rc;
+}
+
+/* The sections have their own readers (ops_sections); the table names them for
+ * "did you mean", `config check` and the documentation. */
+static void inventory_schema_skip(const struct schema_entry *se, const struct ydoc *doc,
+				  const struct ynode *v, void *target, struct schema_diags *d,
+				  void *ctx)
+{
+	(void)se;
+	(void)doc;
+	(void)v;
+	(void)target;
+	(void)d;
+	(void)ctx;
+}
+
+static const struct schema_entry inventory_entries[] = {
+	{ .name = "defaults", .type = SCHEMA_MAP, .read = inventory_schema_skip,
+	  .type_doc = "map of host settings", .help = "settings every host starts from" },
+	{ .name = "hosts", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of host entries", .help = "the hosts: name, address, port, user, "
+	  "groups, tags, probes, ..." },
+	{ .name = "thresholds", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of {probe, group, warn, crit}",
+	  .help = "warning and critical levels per probe, for all hosts or a group" },
+	{ .name = "probes", .type = SCHEMA_LIST, .read = inventory_schema_skip,
+	  .type_doc = "list of probe definitions",
+	  .help = "custom probes: name, command, interval, timeout, warn, crit" },
+};
+
+const struct schema inventory_schema = { "an inventory", inventory_entries,
+					 N_ELEMS(inventory_entries) };
+
+int inventory_load_diags(const char *path, struct inventory *inv, struct schema_diags *d)
+{
+	struct ydoc doc = {0};
+	struct err e = {{0}};
+	size_t before = d->n;
+	int rc = -1;
+
+	memset(inv, 0, sizeof *inv);
+	/* An inventory chooses hosts: each of its problems is fatal. First every
+	 * top-level key of an opsdeck inventory, then the loader's own first problem. */
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &e) < 0) {
+		schema_diags_add(d, true, e.msg);
+		goto out;
+	}
+	schema_doc_problems(&doc, d, true);
+	if (doc.root && doc.root->kind == YNODE_MAP && is_opsdeck(doc.root)) {
+		struct schema_diags top = {0};
+
+		schema_apply(&inventory_schema, &doc, doc.root, NULL, &top, NULL);
+		for (size_t i = 0; i < top.n; i++)
+			schema_diags_add(d, true, top.v[i].msg);
+		schema_diags_free(&top);
+	}
+	rc = inventory_load_impl(path, inv, &e, d);
+	/* a problem the loader did not collect (malformed file, an Ansible inventory) */
+	if (rc < 0 && e.msg[0]) {
+		bool seen = false; /* a repeated key: reported from the tree above */
+
+		for (size_t i = before; i < d->n; i++)
+			seen = seen || strcmp(d->v[i].msg, e.msg) == 0;
+		if (!seen)
+			schema_diags_add(d, true, e.msg);
+	}
+	if (d->n > before)
+		rc = -1;
+out:
+	ydoc_free(&doc);
+	return rc;
+}
+
+int inventory_load(const char *path, struct inventory *inv, struct err *e)
+{
+	return inventory_load_impl(path, inv, e, NULL);
 }
 
 void inventory_free(struct inventory *inv)

@@ -281,18 +281,43 @@ struct remap {
 	size_t n;
 };
 
+/* Where problems go: a count and the first as e, and every one in d when d is set. */
+struct keymap_report {
+	int count;
+	struct err *e;
+	struct schema_diags *d;
+};
+
 /* Counts a problem; the first one becomes e. Always returns -1. */
-static int problem(const struct ydoc *doc, const struct ynode *n, int *count, struct err *e,
+static int problem(const struct ydoc *doc, const struct ynode *n, struct keymap_report *r,
 		   const char *msg)
 {
-	if ((*count)++ == 0)
-		ydoc_error(doc, n, e, "%s", msg);
+	if (r->count++ == 0)
+		ydoc_error(doc, n, r->e, "%s", msg);
+	if (r->d)
+		schema_diag_at(r->d, false, doc, n, "%s", msg);
 	return -1;
+}
+
+int keymap_schema_build(const struct keymap *km, struct schema *s, struct schema_entry **entries)
+{
+	struct schema_entry *v = calloc(km->n ? km->n : 1, sizeof *v);
+
+	*entries = v;
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < km->n; i++)
+		v[i] = (struct schema_entry){ .name = km->actions[i].name, .type = SCHEMA_LIST,
+					      .def = km->actions[i].defaults,
+					      .help = km->actions[i].help,
+					      .type_doc = "key or list of keys" };
+	*s = (struct schema){ "keys.yaml", v, km->n };
+	return 0;
 }
 
 /* Checks one "action: keys" pair into r. Returns -1 (already counted) when it is unusable. */
 static int check_entry(const struct keymap *km, const struct ydoc *doc, const struct ynode *k,
-		       const struct ynode *v, struct remap *r, int *count, struct err *e)
+		       const struct ynode *v, struct remap *r, struct keymap_report *rep)
 {
 	char msg[512];
 	int idx = keymap_find(km, k->value);
@@ -300,8 +325,19 @@ static int check_entry(const struct keymap *km, const struct ydoc *doc, const st
 	size_t nitems = 0;
 
 	if (idx < 0) {
-		snprintf(msg, sizeof msg, "unknown action '%s'", k->value);
-		return problem(doc, k, count, e, msg);
+		const struct schema_entry *near = NULL;
+		struct schema_entry *entries = NULL;
+		struct schema sc;
+
+		if (keymap_schema_build(km, &sc, &entries) == 0)
+			near = schema_suggest(&sc, k->value);
+		if (near)
+			snprintf(msg, sizeof msg, "unknown action '%s'; did you mean '%s'?", k->value,
+				 near->name);
+		else
+			snprintf(msg, sizeof msg, "unknown action '%s'", k->value);
+		free(entries);
+		return problem(doc, k, rep, msg);
 	}
 	if (v->kind == YNODE_SCALAR) {
 		items = (const struct ynode *const *)&v;
@@ -311,12 +347,12 @@ static int check_entry(const struct keymap *km, const struct ydoc *doc, const st
 		nitems = v->n;
 	} else {
 		snprintf(msg, sizeof msg, "'%s' needs a key name or a list of key names", k->value);
-		return problem(doc, v, count, e, msg);
+		return problem(doc, v, rep, msg);
 	}
 	if (nitems > KEYMAP_MAX_KEYS) {
 		snprintf(msg, sizeof msg, "'%s' has %zu keys; at most %d are allowed", k->value,
 			 nitems, KEYMAP_MAX_KEYS);
-		return problem(doc, v, count, e, msg);
+		return problem(doc, v, rep, msg);
 	}
 	r->action = (size_t)idx;
 	r->asked = nitems;
@@ -331,7 +367,7 @@ static int check_entry(const struct keymap *km, const struct ydoc *doc, const st
 				snprintf(msg, sizeof msg, "unknown key name '%s'", it->value);
 			else
 				snprintf(msg, sizeof msg, "a key must be a name such as q, C-l or PageDown");
-			problem(doc, it, count, e, msg);
+			problem(doc, it, rep, msg);
 			continue;
 		}
 		r->items[r->n] = it;
@@ -340,36 +376,49 @@ static int check_entry(const struct keymap *km, const struct ydoc *doc, const st
 	return 0;
 }
 
-int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struct err *e)
+static int keymap_load(struct keymap *km, const char *path, struct keymap_report *rep)
 {
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct remap *rm = NULL;
 	size_t nrm = 0;
-	int count = 0;
 	char msg[512];
+	struct err le = {{0}};
 
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		goto out; /* no keys.yaml: the defaults stand */
-	if (ydoc_load(path, &doc, e) < 0) {
-		count++;
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &le) < 0) {
+		if (rep->count++ == 0)
+			err_set(rep->e, "%s", le.msg);
+		if (rep->d)
+			schema_diags_add(rep->d, false, le.msg);
 		goto out;
+	}
+	/* a repeated action: the first stands, the repeat is a problem */
+	for (size_t i = 0; i < doc.n_problems; i++) {
+		if (rep->count++ == 0)
+			err_set(rep->e, "%s", doc.problems[i].msg);
+		if (rep->d)
+			schema_diags_add(rep->d, false, doc.problems[i].msg);
 	}
 	if (!doc.root)
 		goto out;
 	if (doc.root->kind != YNODE_MAP) {
-		problem(&doc, doc.root, &count, e, "keys.yaml must map action names to keys");
+		problem(&doc, doc.root, rep, "keys.yaml must map action names to keys");
 		goto out;
 	}
 	rm = calloc(doc.root->n / 2 + 1, sizeof *rm);
 	if (!rm) {
-		count++;
-		err_set(e, "%s: out of memory", path);
+		err_set(&le, "%s: out of memory", path);
+		if (rep->count++ == 0)
+			err_set(rep->e, "%s", le.msg);
+		if (rep->d)
+			schema_diags_add(rep->d, true, le.msg);
 		goto out;
 	}
 	/* Entries with an unknown action or a bad value are skipped whole; their defaults stand. */
 	for (size_t i = 0; i + 1 < doc.root->n; i += 2)
 		if (check_entry(km, &doc, doc.root->kids[i], doc.root->kids[i + 1], &rm[nrm],
-				&count, e) == 0)
+				rep) == 0)
 			nrm++;
 
 	/*
@@ -387,7 +436,7 @@ int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struc
 
 			if (other >= 0) {
 				clash_message(km, rm[i].action, other, rm[i].keys[k], msg, sizeof msg);
-				problem(&doc, rm[i].items[k], &count, e, msg);
+				problem(&doc, rm[i].items[k], rep, msg);
 			} else if (!binding_has(b, rm[i].keys[k])) {
 				b->keys[b->n++] = rm[i].keys[k];
 			}
@@ -413,9 +462,25 @@ int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struc
 out:
 	free(rm);
 	ydoc_free(&doc);
+	return rep->count ? -1 : 0;
+}
+
+int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struct err *e)
+{
+	struct keymap_report rep = { 0, e, NULL };
+	int rc = keymap_load(km, path, &rep);
+
 	if (n_problems)
-		*n_problems = count;
-	return count ? -1 : 0;
+		*n_problems = rep.count;
+	return rc;
+}
+
+int keymap_load_diags(struct keymap *km, const char *path, struct schema_diags *d)
+{
+	struct err e = {{0}};
+	struct keymap_report rep = { 0, &e, d };
+
+	return keymap_load(km, path, &rep);
 }
 
 int keymap_lookup(const struct keymap *km, const char *context, int key)

@@ -4,12 +4,14 @@
  * the parser, the error messages and the docs agree.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "schema.h"
 #include "text.h"
 #include "theme.h"
 #include "yamlutil.h"
@@ -198,12 +200,17 @@ static int parse_attrs(const struct ydoc *doc, const struct ynode *n, unsigned *
  * terminal's default colour and no attributes, so styles never half-inherit.
  */
 static int parse_style(const struct ydoc *doc, const struct ynode *n, bool mono,
-		       struct theme_style *st, struct err *e)
+		       struct theme_style *st, struct schema_diags *d)
 {
 	struct theme_style s = {THEME_COLOR_DEFAULT, THEME_COLOR_DEFAULT, 0};
+	struct err e = {{0}};
+	int bad = 0;
 
-	if (n->kind != YNODE_MAP)
-		return ydoc_error(doc, n, e, "a role must be a mapping like { fg: red, bg: default, attrs: [bold] }");
+	if (n->kind != YNODE_MAP) {
+		ydoc_error(doc, n, &e, "a role must be a mapping like { fg: red, bg: default, attrs: [bold] }");
+		schema_diags_add(d, false, e.msg);
+		return -1;
+	}
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
 		const struct ynode *k = n->kids[i], *v = n->kids[i + 1];
 		int rc = 0;
@@ -211,37 +218,23 @@ static int parse_style(const struct ydoc *doc, const struct ynode *n, bool mono,
 		if (strcmp(k->value, "fg") == 0 || strcmp(k->value, "bg") == 0) {
 			short *c = k->value[0] == 'f' ? &s.fg : &s.bg;
 
-			rc = parse_color(doc, v, c, e);
+			rc = parse_color(doc, v, c, &e);
 			if (rc == 0 && mono && *c != THEME_COLOR_DEFAULT)
-				rc = ydoc_error(doc, v, e, "a mono theme uses attributes only (no colours)");
+				rc = ydoc_error(doc, v, &e, "a mono theme uses attributes only (no colours)");
 		} else if (strcmp(k->value, "attrs") == 0) {
-			rc = parse_attrs(doc, v, &s.attrs, e);
+			rc = parse_attrs(doc, v, &s.attrs, &e);
 		} else {
-			rc = ydoc_error(doc, k, e, "unknown key '%s' in a role (fg, bg, attrs)", k->value);
+			rc = ydoc_error(doc, k, &e, "unknown key '%s' in a role (fg, bg, attrs)", k->value);
 		}
-		if (rc < 0)
-			return -1;
+		if (rc < 0) {
+			schema_diags_add(d, false, e.msg);
+			bad = -1;
+		}
 	}
+	if (bad)
+		return -1; /* the role keeps its built-in style */
 	*st = s;
 	return 0;
-}
-
-static int parse_bool(const struct ydoc *doc, const struct ynode *n, bool *out, struct err *e)
-{
-	static const struct {
-		const char *name;
-		bool value;
-	} bools[] = {{"true", true}, {"false", false}, {"yes", true}, {"no", false}};
-
-	if (n->kind == YNODE_SCALAR) {
-		for (size_t i = 0; i < N_ELEMS(bools); i++) {
-			if (strcasecmp(bools[i].name, n->value) == 0) {
-				*out = bools[i].value;
-				return 0;
-			}
-		}
-	}
-	return ydoc_error(doc, n, e, "expected true or false");
 }
 
 /* The file's base name without ".yaml", for themes that do not name themselves. */
@@ -257,77 +250,104 @@ static void name_from_path(const char *path, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)len, base);
 }
 
-static int parse_theme(const struct ydoc *doc, const char *path, struct theme *t, struct err *e)
+/* What the table reads; roles wait until mono is known. */
+struct theme_file {
+	char name[64];
+	bool mono;
+	const struct ynode *roles;
+};
+
+static void theme_read_roles(const struct schema_entry *se, const struct ydoc *doc,
+			     const struct ynode *v, void *target, struct schema_diags *d, void *ctx)
 {
-	const struct ynode *root = doc->root, *roles = NULL, *mono = NULL, *name = NULL;
-	bool is_mono = false;
+	(void)se;
+	(void)doc;
+	(void)d;
+	(void)ctx;
+	((struct theme_file *)target)->roles = v;
+}
 
-	if (root && root->kind != YNODE_MAP)
-		return ydoc_error(doc, root, e, "a theme must be a mapping (name, mono, roles)");
-	for (size_t i = 0; root && i + 1 < root->n; i += 2) {
-		const struct ynode *k = root->kids[i];
+static const struct schema_entry theme_entries[] = {
+	{ .name = "name", .type = SCHEMA_STRING, offsetof(struct theme_file, name),
+	  sizeof(((struct theme_file *)0)->name), .def_doc = "the file's name",
+	  .help = "the theme's name as shown" },
+	{ .name = "mono", .type = SCHEMA_BOOL, offsetof(struct theme_file, mono), 0,
+	  .def = "false", .help = "attributes only, no colours" },
+	{ .name = "roles", .type = SCHEMA_MAP, .read = theme_read_roles,
+	  .type_doc = "map of role to {fg, bg, attrs}", .def_doc = "the built-in default",
+	  .help = "each screen role's colours and attributes" },
+};
 
-		if (strcmp(k->value, "name") == 0)
-			name = root->kids[i + 1];
-		else if (strcmp(k->value, "mono") == 0)
-			mono = root->kids[i + 1];
-		else if (strcmp(k->value, "roles") == 0)
-			roles = root->kids[i + 1];
-		else
-			return ydoc_error(doc, k, e, "unknown key '%s' (name, mono, roles)", k->value);
-	}
+const struct schema theme_schema = { "a theme", theme_entries,
+				     sizeof theme_entries / sizeof theme_entries[0] };
 
-	if (mono && parse_bool(doc, mono, &is_mono, e) < 0)
-		return -1;
+static void parse_theme(const struct ydoc *doc, const char *path, struct theme *t,
+			struct schema_diags *d)
+{
+	struct theme_file tf;
+	const struct ynode *roles = NULL;
+
+	memset(&tf, 0, sizeof tf);
+	schema_defaults(&theme_schema, &tf);
+	schema_apply(&theme_schema, doc, doc->root, &tf, d, NULL);
 	/* A mono file starts from the mono built-in so roles it leaves out stay colourless. */
-	if (is_mono)
+	if (tf.mono)
 		theme_builtin_mono(t);
 	else
 		theme_builtin_default(t);
-
-	if (name) {
-		if (name->kind != YNODE_SCALAR || name->value[0] == '\0')
-			return ydoc_error(doc, name, e, "name must be a non-empty string");
-		if (strlen(name->value) >= sizeof t->name)
-			return ydoc_error(doc, name, e, "name is longer than %zu bytes", sizeof t->name - 1);
-		if (!text_is_clean(name->value, strlen(name->value), 0))
-			return ydoc_error(doc, name, e, "name contains control characters");
-		snprintf(t->name, sizeof t->name, "%s", name->value);
-	} else {
+	if (tf.name[0])
+		snprintf(t->name, sizeof t->name, "%s", tf.name);
+	else
 		name_from_path(path, t->name, sizeof t->name);
-	}
 
+	roles = tf.roles;
 	if (!roles)
-		return 0;
-	if (roles->kind != YNODE_MAP)
-		return ydoc_error(doc, roles, e, "roles must be a mapping of role names to styles");
+		return;
+	if (roles->kind != YNODE_MAP) {
+		schema_diag_at(d, false, doc, roles, "roles must be a mapping of role names to styles");
+		return;
+	}
 	for (size_t i = 0; i + 1 < roles->n; i += 2) {
 		const struct ynode *k = roles->kids[i];
 		int r = theme_role_parse(k->value);
 
-		if (r < 0)
-			return ydoc_error(doc, k, e, "unknown role '%s'", k->value);
-		if (parse_style(doc, roles->kids[i + 1], is_mono, &t->role[r], e) < 0)
-			return -1;
+		if (r < 0) {
+			schema_diag_at(d, false, doc, k, "unknown role '%s'", k->value);
+			continue;
+		}
+		parse_style(doc, roles->kids[i + 1], tf.mono, &t->role[r], d);
 	}
-	return 0;
+}
+
+void theme_load_diags(const char *path, struct theme *t, struct schema_diags *d)
+{
+	struct ydoc doc = {0};
+	struct err e = {{0}};
+
+	theme_builtin_default(t);
+	if (ydoc_load_flags(path, YDOC_KEEP_GOING, &doc, &e) < 0) {
+		schema_diags_add(d, false, e.msg);
+		goto out;
+	}
+	schema_doc_problems(&doc, d, false);
+	parse_theme(&doc, path, t, d);
+out:
+	ydoc_free(&doc);
 }
 
 int theme_load_file(const char *path, struct theme *t, struct err *e)
 {
-	struct ydoc doc = {NULL, NULL};
+	struct schema_diags d = {0};
 	struct theme tmp;
-	int rc = -1;
+	int rc = 0;
 
-	theme_builtin_default(t);
-	if (ydoc_load(path, &doc, e) < 0)
-		goto out;
-	if (parse_theme(&doc, path, &tmp, e) < 0)
-		goto out;
-	*t = tmp;
-	rc = 0;
-out:
-	ydoc_free(&doc);
+	theme_load_diags(path, &tmp, &d);
+	rc = schema_diags_to_err(&d, e);
+	schema_diags_free(&d);
+	if (rc == 0)
+		*t = tmp;
+	else
+		theme_builtin_default(t);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,22 @@
 
 #include <yaml.h>
 
+#include "text.h"
 #include "yamlutil.h"
 
 #define YDOC_MAX_BYTES (1024u * 1024u) /* config-sized files; more is a mistake or an attack */
 #define YDOC_MAX_DEPTH 64
 
-/* One open collection while building. cap is the kids array's allocated size. */
+/*
+ * One open collection while building. cap is the kids array's allocated size.
+ * A map also keeps a hash set of its keys (slots hold key index + 1, 0 = empty),
+ * so the duplicate check costs one probe per key, not a scan of the keys so far.
+ */
 struct yframe {
 	struct ynode *node;
 	size_t cap;
+	size_t *slots;
+	size_t n_slots; /* a power of two, or 0 */
 };
 
 struct ybuild {
@@ -33,6 +41,10 @@ struct ybuild {
 	bool have_doc;  /* a document has started; a second one is an error */
 	struct yframe stack[YDOC_MAX_DEPTH];
 	size_t depth;
+	unsigned flags;      /* YDOC_* */
+	bool skipping;       /* dropping the value of a duplicate key (YDOC_KEEP_GOING) */
+	size_t skip_depth;   /* collections open inside the dropped value */
+	struct ydoc *doc;    /* where YDOC_KEEP_GOING problems go */
 	struct err *e;
 };
 
@@ -53,8 +65,24 @@ void ydoc_free(struct ydoc *doc)
 		return;
 	ynode_free(doc->root);
 	free(doc->file);
+	for (size_t i = 0; i < doc->n_problems; i++) {
+		free(doc->problems[i].msg);
+		free(doc->problems[i].key);
+	}
+	free(doc->problems);
 	doc->root = NULL;
 	doc->file = NULL;
+	doc->problems = NULL;
+	doc->n_problems = 0;
+}
+
+/* Sets e to "prefix: msg", msg passed through the sanitiser (it may quote file bytes). */
+static void ydoc_set_clean(struct err *e, const char *prefix, const char *msg)
+{
+	char *clean = text_sanitize_str(msg, 0);
+
+	err_set(e, "%s: %s", prefix, clean ? clean : "(out of memory)");
+	free(clean);
 }
 
 /* Sets e to "name:line:col: msg" with a 0-based libyaml mark. Returns -1. */
@@ -63,13 +91,14 @@ static int mark_error(const char *name, yaml_mark_t m, struct err *e, const char
 
 static int mark_error(const char *name, yaml_mark_t m, struct err *e, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[768], where[600];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	err_set(e, "%s:%zu:%zu: %s", name, m.line + 1, m.column + 1, msg);
+	snprintf(where, sizeof where, "%s:%zu:%zu", name, m.line + 1, m.column + 1);
+	ydoc_set_clean(e, where, msg);
 	return -1;
 }
 
@@ -107,6 +136,96 @@ static int parser_error(struct ybuild *b, const yaml_parser_t *p)
 	if (p->context)
 		return mark_error(b->name, m, b->e, "%s %s", problem, p->context);
 	return mark_error(b->name, m, b->e, "%s", problem);
+}
+
+/* FNV-1a: short keys, no adversary gain beyond the 1 MiB input limit. */
+static size_t keyset_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+/* Doubles f's key set (load at most a half), rehashing the keys so far. 0 or -1. */
+static int keyset_grow(struct yframe *f)
+{
+	size_t n_slots = f->n_slots ? f->n_slots * 2 : 16;
+	size_t *slots = calloc(n_slots, sizeof *slots);
+
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < f->n_slots; i++) {
+		size_t at = 0;
+
+		if (!f->slots[i])
+			continue;
+		at = keyset_hash(f->node->kids[f->slots[i] - 1]->value) & (n_slots - 1);
+		while (slots[at])
+			at = (at + 1) & (n_slots - 1);
+		slots[at] = f->slots[i];
+	}
+	free(f->slots);
+	f->slots = slots;
+	f->n_slots = n_slots;
+	return 0;
+}
+
+/*
+ * Adds key (to become kids[idx] of f's map) to f's key set, or sets *first to the
+ * earlier key with the same text (and adds nothing). 0, or -1 when memory runs out.
+ */
+static int keyset_add(struct ybuild *b, struct yframe *f, const char *key, size_t idx,
+		      const struct ynode **first)
+{
+	size_t at = 0;
+
+	(void)b;
+	*first = NULL;
+	if ((idx / 2 + 1) * 2 > f->n_slots && keyset_grow(f) < 0)
+		return -1;
+	at = keyset_hash(key) & (f->n_slots - 1);
+	while (f->slots[at]) {
+		const struct ynode *k = f->node->kids[f->slots[at] - 1];
+
+		if (strcmp(k->value, key) == 0) {
+			*first = k;
+			return 0;
+		}
+		at = (at + 1) & (f->n_slots - 1);
+	}
+	f->slots[at] = idx + 1;
+	return 0;
+}
+
+static void frame_release(struct yframe *f)
+{
+	free(f->slots);
+	f->slots = NULL;
+	f->n_slots = 0;
+}
+
+int ydoc_add_problem(struct ydoc *doc, const char *msg, const char *key, size_t depth)
+{
+	struct ydoc_problem *v = NULL;
+	char *m = NULL, *k = NULL;
+
+	if (!doc)
+		return -1;
+	m = strdup(msg);
+	k = strdup(key ? key : "");
+	v = m && k ? realloc(doc->problems, (doc->n_problems + 1) * sizeof *v) : NULL;
+	if (!v) {
+		free(m);
+		free(k);
+		return -1;
+	}
+	v[doc->n_problems++] = (struct ydoc_problem){.msg = m, .key = k, .depth = depth};
+	doc->problems = v;
+	return 0;
 }
 
 static struct ynode *node_new(enum ynode_kind kind, yaml_mark_t m)
@@ -148,13 +267,30 @@ static int attach(struct ybuild *b, struct ynode *n, yaml_mark_t m)
 			ynode_free(n);
 			return mark_error(b->name, m, b->e, "mapping keys must be scalars");
 		}
-		for (size_t i = 0; i < parent->n; i += 2) {
-			if (strcmp(parent->kids[i]->value, n->value) == 0) {
-				int rc = mark_error(b->name, m, b->e, "duplicate key '%s' (first at line %d)",
-						    n->value, parent->kids[i]->line);
+		const struct ynode *first = NULL;
+
+		if (keyset_add(b, f, n->value, parent->n, &first) < 0) {
+			ynode_free(n);
+			return oom(b);
+		}
+		if (first) {
+			struct err de = {{0}};
+			int rc = mark_error(b->name, m, &de, "duplicate key '%s' (first at line %d)",
+					    n->value, first->line);
+
+			if (!(b->flags & YDOC_KEEP_GOING)) {
 				ynode_free(n);
+				err_set(b->e, "%s", de.msg);
 				return rc;
 			}
+			/* keep the first; skip this key and the value that follows */
+			rc = ydoc_add_problem(b->doc, de.msg, n->value, b->depth);
+			ynode_free(n);
+			if (rc < 0)
+				return oom(b);
+			b->skip_depth = 0;
+			b->skipping = true;
+			return 0;
 		}
 	}
 	if (parent->n == f->cap) {
@@ -202,8 +338,16 @@ static int on_event(struct ybuild *b, const yaml_event_t *ev, bool *done)
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT: {
-		struct yframe *f = &b->stack[--b->depth];
+		struct yframe *f = NULL;
 		struct ynode **k = NULL;
+
+		if (b->skipping) {
+			if (--b->skip_depth == 0)
+				b->skipping = false;
+			return 0;
+		}
+		f = &b->stack[--b->depth];
+		frame_release(f);
 
 		/* give back the growth slack */
 		if (f->node->n && f->node->n < f->cap) {
@@ -219,6 +363,14 @@ static int on_event(struct ybuild *b, const yaml_event_t *ev, bool *done)
 	if (anchor)
 		return mark_error(b->name, ev->start_mark, b->e, "anchors (&%s) are not allowed",
 				  (const char *)anchor);
+	if (b->skipping) {
+		/* the dropped value of a duplicate key: a scalar, or a collection to its end */
+		if (ev->type != YAML_SCALAR_EVENT)
+			b->skip_depth++;
+		else if (b->skip_depth == 0)
+			b->skipping = false;
+		return 0;
+	}
 
 	if (ev->type == YAML_SCALAR_EVENT) {
 		size_t len = ev->data.scalar.length;
@@ -250,8 +402,7 @@ static int on_event(struct ybuild *b, const yaml_event_t *ev, bool *done)
 		return oom(b);
 	if (attach(b, n, ev->start_mark) < 0)
 		return -1;
-	b->stack[b->depth].node = n;
-	b->stack[b->depth].cap = 0;
+	b->stack[b->depth] = (struct yframe){.node = n};
 	b->depth++;
 	return 0;
 }
@@ -259,13 +410,20 @@ static int on_event(struct ybuild *b, const yaml_event_t *ev, bool *done)
 int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc *doc,
 		     struct err *e)
 {
+	return ydoc_load_string_flags(name, text, len, 0, doc, e);
+}
+
+int ydoc_load_string_flags(const char *name, const char *text, size_t len, unsigned flags,
+			   struct ydoc *doc, struct err *e)
+{
 	struct ybuild b = {0};
 	yaml_parser_t parser;
 	bool parser_ok = false, done = false;
 	int rc = -1;
 
-	doc->file = NULL;
-	doc->root = NULL;
+	*doc = (struct ydoc){0};
+	b.flags = flags;
+	b.doc = doc;
 	if (!name)
 		name = "<string>";
 	b.name = name;
@@ -307,10 +465,10 @@ out:
 	if (parser_ok)
 		yaml_parser_delete(&parser);
 	ynode_free(b.root); /* a partial tree after an error; every node hangs off the root */
-	if (rc < 0) {
-		free(doc->file);
-		doc->file = NULL;
-	}
+	for (size_t i = 0; i < b.depth; i++)
+		frame_release(&b.stack[i]);
+	if (rc < 0)
+		ydoc_free(doc);
 	return rc;
 }
 
@@ -356,16 +514,20 @@ out:
 
 int ydoc_load(const char *path, struct ydoc *doc, struct err *e)
 {
+	return ydoc_load_flags(path, 0, doc, e);
+}
+
+int ydoc_load_flags(const char *path, unsigned flags, struct ydoc *doc, struct err *e)
+{
 	char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
 
-	doc->file = NULL;
-	doc->root = NULL;
+	*doc = (struct ydoc){0};
 	errno = 0;
 	if (read_file(path, &text, &len, e) < 0)
 		goto out;
-	rc = ydoc_load_string(path, text, len, doc, e);
+	rc = ydoc_load_string_flags(path, text, len, flags, doc, e);
 out:
 	free(text);
 	return rc;
@@ -384,15 +546,16 @@ struct ynode *ynode_get(const struct ynode *m, const char *key)
 int ydoc_error(const struct ydoc *doc, const struct ynode *n, struct err *e, const char *fmt, ...)
 {
 	const char *file = doc && doc->file ? doc->file : "<yaml>";
-	char msg[768];
+	char msg[768], where[600];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (n)
-		err_set(e, "%s:%d:%d: %s", file, n->line, n->col, msg);
+		snprintf(where, sizeof where, "%s:%d:%d", file, n->line, n->col);
 	else
-		err_set(e, "%s: %s", file, msg); /* no node: the document as a whole */
+		snprintf(where, sizeof where, "%s", file); /* no node: the document as a whole */
+	ydoc_set_clean(e, where, msg);
 	return -1;
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "schema.h"
 
 #define INCIDENT_N_SEV 4        /* SEV1 (worst) .. SEV4 */
 #define INCIDENT_MAX_LEVELS 8
@@ -56,11 +57,18 @@ struct incident_config {
 /* Fills c with the built-in defaults (the values in the example above). */
 void incident_config_defaults(struct incident_config *c);
 
+/* incidents.yaml's settings table (README's table comes from it). */
+extern const struct schema incident_config_schema;
+
 /*
- * Loads path over the defaults. A missing file returns 0 with defaults. Unknown
- * keys, bad durations and bad names are errors "file:line:col: message".
- * Returns 0, or -1 with e set (c then holds the defaults).
+ * Loads path over the defaults, adding every problem ("file:line:col: message")
+ * to d. A missing file adds none. A bad setting keeps its default and the
+ * others apply (an escalation chain with a bad level keeps the default chain).
  */
+void incident_config_load_diags(const char *path, struct incident_config *c,
+				struct schema_diags *d);
+
+/* As incident_config_load_diags: 0, or -1 with e = the first problem (and how many more). */
 int incident_config_load(const char *path, struct incident_config *c, struct err *e);
 
 /* Parses "90s", "15m", "4h", "3d", "1w" or plain seconds into ms. 0 or -1. */

@@ -60,6 +60,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "schema.h"
 
 enum inventory_lifecycle { INV_ACTIVE, INV_MAINTENANCE, INV_DECOMMISSIONED };
 enum inventory_criticality { INV_CRIT_UNSET, INV_CRIT_LOW, INV_CRIT_MEDIUM, INV_CRIT_HIGH,
@@ -119,6 +120,16 @@ struct inventory {
  * file is an empty inventory. On failure inv is left empty (freeing it is harmless).
  */
 int inventory_load(const char *path, struct inventory *inv, struct err *e);
+
+/* The top-level keys of an opsdeck inventory (sections with their own readers). */
+extern const struct schema inventory_schema;
+
+/*
+ * As inventory_load, with its problems added to d (all fatal: an inventory
+ * chooses hosts): every unknown top-level key with "did you mean", a repeated
+ * key, then the loader's first problem inside the sections. 0 or -1.
+ */
+int inventory_load_diags(const char *path, struct inventory *inv, struct schema_diags *d);
 
 void inventory_free(struct inventory *inv);
 

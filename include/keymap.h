@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "schema.h"
 
 enum {
 	KEYM_NONE = 0,
@@ -75,6 +76,15 @@ void keymap_free(struct keymap **km);
  * *n_problems (may be NULL) counts every problem found.
  */
 int keymap_load_file(struct keymap *km, const char *path, int *n_problems, struct err *e);
+
+/* As keymap_load_file, with every problem added to d. 0, or -1 when there is one. */
+int keymap_load_diags(struct keymap *km, const char *path, struct schema_diags *d);
+
+/*
+ * keys.yaml's schema, from km's action table: one entry per action (its default
+ * keys and help). *entries is the caller's (free); s points into it. 0 or -1.
+ */
+int keymap_schema_build(const struct keymap *km, struct schema *s, struct schema_entry **entries);
 
 /*
  * The action bound to key in context (falling back to "global"), as an index

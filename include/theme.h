@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "schema.h"
 
 enum theme_role {
 	ROLE_NORMAL,
@@ -79,6 +80,15 @@ void theme_builtin_mono(struct theme *t);
  * e = "file:line:col: message" and t left as the built-in default.
  */
 int theme_load_file(const char *path, struct theme *t, struct err *e);
+
+/* A theme file's top-level settings. */
+extern const struct schema theme_schema;
+
+/*
+ * Loads a theme file over the built-in default with every problem added to d;
+ * a bad role keeps its built-in style and the others apply.
+ */
+void theme_load_diags(const char *path, struct theme *t, struct schema_diags *d);
 
 /*
  * Finds the file for theme name: "<dir>/<name>.yaml" for each dir in dirs

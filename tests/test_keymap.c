@@ -217,7 +217,7 @@ static void test_unknown_action(void **state)
 {
 	struct fixture *f = *state;
 
-	load(f, "quti: x\nquit: Esc\n", -1, 1, "1:1: unknown action 'quti'");
+	load(f, "quti: x\nquit: Esc\n", -1, 1, "1:1: unknown action 'quti'; did you mean 'quit'?");
 	assert_string_equal(keys_of(f->km, QUIT), "Esc"); /* the good entry still applies */
 }
 
@@ -303,15 +303,40 @@ static void test_malformed_and_missing(void **state)
 	load(f, "quit: &k q\n", -1, 1, "1:7: anchors (&k) are not allowed");
 	load(f, "- quit\n", -1, 1, "1:1: keys.yaml must map action names to keys");
 	load(f, "# all defaults\n", 0, 0, NULL);
-	load(f, "quit: Q\nquit: X\n", -1, 1, "2:1: duplicate key 'quit' (first at line 1)");
-	assert_string_equal(keys_of(f->km, QUIT), "q");
+	/* a repeated action is reported; the first one stands (a repeat drops nothing else) */
+	load(f, "quit: Q\nquit: X\nhelp: h\n", -1, 1, "2:1: duplicate key 'quit' (first at line 1)");
+	assert_string_equal(keys_of(f->km, QUIT), "Q");
+	assert_string_equal(keys_of(f->km, HELP), "h");
 
 	/* a missing file is not a problem */
 	assert_int_equal(keymap_load_file(f->km, missing, &n, &e), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(keymap_load_file(f->km, missing, NULL, &e), 0);
-	assert_string_equal(keys_of(f->km, QUIT), "q");
+	assert_string_equal(keys_of(f->km, QUIT), "Q"); /* as the last file left it */
 	free(missing);
+}
+
+/* keymap_load_diags lists every problem with its place, names sanitised. */
+static void test_every_problem(void **state)
+{
+	struct fixture *f = *state;
+	struct schema_diags d = {0};
+	char want[1200];
+
+	tu_write_file(f->path, "nope: x\nquit: Bogus\nlog.add: j\n\"he\\e[2Jlp\": h\n");
+	assert_int_equal(keymap_load_diags(f->km, f->path, &d), -1);
+	assert_int_equal(d.n, 4);
+	snprintf(want, sizeof want, "%s:1:1: unknown action 'nope'", f->path);
+	assert_string_equal(d.v[0].msg, want);
+	snprintf(want, sizeof want, "%s:2:7: unknown key name 'Bogus'", f->path);
+	assert_string_equal(d.v[1].msg, want);
+	/* the key's escape sequence is gone from the message */
+	snprintf(want, sizeof want, "%s:4:1: unknown action 'help'", f->path);
+	assert_string_equal(d.v[2].msg, want);
+	snprintf(want, sizeof want, "%s:3:10: key 'j' for 'log.add' (log) is already bound to "
+		 "'log.next' (log)", f->path);
+	assert_string_equal(d.v[3].msg, want);
+	schema_diags_free(&d);
 }
 
 /* Parsing a key's display name gives the key back. */
@@ -394,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clash_global_vs_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_and_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_problem, setup, teardown),
 		cmocka_unit_test(test_key_names),
 	};
 

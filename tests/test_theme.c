@@ -115,7 +115,7 @@ static void test_shipped_themes(void **state)
 		char rel[64];
 		char *path = NULL;
 		struct theme t;
-		struct ydoc doc = {NULL, NULL};
+		struct ydoc doc = {0};
 		struct err e = {{0}};
 
 		snprintf(rel, sizeof rel, "themes/%s.yaml", shipped[i]);
@@ -260,13 +260,40 @@ static void test_theme_errors(void **state)
 	expect_error(state, "roles: [ok]\n", "1:8: roles must be a mapping of role names to styles");
 	expect_error(state, "roles:\n  ok: green\n",
 		     "2:7: a role must be a mapping like { fg: red, bg: default, attrs: [bold] }");
-	expect_error(state, "- a\n- b\n", "1:1: a theme must be a mapping (name, mono, roles)");
-	expect_error(state, "name: x\ncolours: {}\n", "2:1: unknown key 'colours' (name, mono, roles)");
-	expect_error(state, "mono: maybe\n", "1:7: expected true or false");
+	expect_error(state, "- a\n- b\n", "1:1: a theme must be a mapping of settings");
+	expect_error(state, "name: x\ncolours: {}\n", "2:1: unknown setting 'colours' (known: name, mono, roles)");
+	expect_error(state, "mono: maybe\n", "1:7: mono must be true or false, not 'maybe'");
+	expect_error(state, "nmae: x\n", "1:1: unknown setting 'nmae'; did you mean 'name'?");
 	expect_error(state, "mono: true\nroles:\n  ok: { fg: green }\n",
 		     "3:13: a mono theme uses attributes only (no colours)");
-	expect_error(state, "name: [a]\n", "1:7: name must be a non-empty string");
+	expect_error(state, "name: [a]\n", "1:7: name needs a single value: the theme's name as shown");
 	expect_error(state, "name: \"a\\e[31m\"\n", "1:7: name contains control characters");
+}
+
+/* Every problem at once; the roles without one apply. */
+static void test_theme_every_problem(void **state)
+{
+	char *path = tu_join(*state, "t.yaml");
+	struct schema_diags d = {0};
+	struct theme t, def;
+	char want[1100];
+	int ok = theme_role_parse("ok"), crit = theme_role_parse("crit");
+
+	theme_builtin_default(&def);
+	tu_write_file(path, "nmae: x\nroles:\n  ok: { fg: pink, bg: 300 }\n  crit: { fg: red }\n"
+			    "  \"o\\e[2Jk\": {}\n");
+	theme_load_diags(path, &t, &d);
+	assert_int_equal(d.n, 4);
+	snprintf(want, sizeof want, "%s:1:1: unknown setting 'nmae'; did you mean 'name'?", path);
+	assert_string_equal(d.v[0].msg, want);
+	assert_non_null(strstr(d.v[1].msg, ":3:13: unknown colour 'pink'"));
+	assert_non_null(strstr(d.v[2].msg, ":3:23: unknown colour '300'"));
+	snprintf(want, sizeof want, "%s:5:3: unknown role 'ok'", path);
+	assert_string_equal(d.v[3].msg, want);
+	assert_int_equal(t.role[crit].fg, 1); /* COLOR_RED */
+	assert_memory_equal(&t.role[ok], &def.role[ok], sizeof t.role[ok]);
+	schema_diags_free(&d);
+	free(path);
 }
 
 static void test_missing_file(void **state)
@@ -290,7 +317,7 @@ static void test_yaml_limits(void **state)
 	char *big = malloc(1024 * 1024 + 2);
 	char *path = NULL;
 	char want[1100];
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct err e = {{0}};
 
 	memset(deep, '[', 70);
@@ -325,7 +352,7 @@ static void test_yaml_limits(void **state)
 static void test_yaml_tree(void **state)
 {
 	const char *text = "---\nhost: web-01\nports: [22, 443]\nnested:\n  key: \"v\"\n";
-	struct ydoc doc = {NULL, NULL};
+	struct ydoc doc = {0};
 	struct ynode *n = NULL;
 	struct err e = {{0}};
 
@@ -459,6 +486,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_yaml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_theme_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_theme_every_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_limits, setup, teardown),
 		cmocka_unit_test(test_yaml_tree),

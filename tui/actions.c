@@ -74,6 +74,13 @@ void actions_free(void)
 	ntable = 0;
 }
 
+struct keymap *actions_keymap_new(struct err *e)
+{
+	if (actions_build(view_registry, view_registry_n, e) < 0)
+		return NULL;
+	return keymap_new(table, ntable, e);
+}
+
 const struct keymap_action *actions_table(size_t *n)
 {
 	*n = ntable;

@@ -39,6 +39,11 @@ enum action_global {
 int actions_build(const struct view_class *const *classes, size_t n, struct err *e);
 void actions_free(void);
 
+/* A keymap over every registered view's actions and the globals (actions_build on
+ * view_registry, then keymap_new). The caller owns it (keymap_free); the table
+ * lives until actions_free. NULL with e set. */
+struct keymap *actions_keymap_new(struct err *e);
+
 /* The flat table for keymap_new, and its size. */
 const struct keymap_action *actions_table(size_t *n);
 

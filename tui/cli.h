@@ -28,5 +28,15 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv);
 int cli_paths(const struct cli_ctx *c, int argc, char **argv);
 int cli_incident(const struct cli_ctx *c, int argc, char **argv);
 int cli_inventory(const struct cli_ctx *c, int argc, char **argv);
+int cli_config(const struct cli_ctx *c, int argc, char **argv);
+
+/*
+ * Loads config.yaml into cfg (valid settings kept, bad ones at their defaults)
+ * and prints its problems to stderr, each as "prog: file:line:col: message":
+ * all of them for a command, only fatal ones for the console (command NULL),
+ * which shows the rest on its message line. Returns -1 when opsdeck must not
+ * run (a setting that chooses hosts or keys is bad) unless command is "config".
+ */
+int cli_config_report(const char *prog, const char *path, struct config *cfg, const char *command);
 
 #endif

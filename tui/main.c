@@ -26,6 +26,7 @@ static const struct command {
 	{ "incident", cli_incident, "incident new|list|show|ack|resolve|problem|report|... incidents and problems" },
 	{ "inventory", cli_inventory, "inventory list [PATTERN] [--json]          the resolved hosts (ansible-inventory's JSON)" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
+	{ "config", cli_config, "config check|schema [--markdown]           check every settings file; the settings table" },
 };
 
 static void usage(FILE *out, const char *prog)
@@ -81,13 +82,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, e.msg);
 		return 1;
 	}
-	/* Where the fleet's files are comes from config.yaml too. A broken config is
-	 * reported here for commands; the console shows it on its message line. */
-	if (config_load(paths.config_file, &cfg, &e) != 0) {
-		if (optind < argc)
-			fprintf(stderr, "%s: %s (using defaults)\n", prog, e.msg);
-		config_defaults(&cfg);
-	}
+	/* Where the fleet's files are comes from config.yaml too: a bad setting keeps
+	 * its default, but one that chooses hosts or keys stops everything except
+	 * `config` (which is how to find out what is wrong). */
+	if (cli_config_report(prog, paths.config_file, &cfg,
+			  optind < argc ? argv[optind] : NULL) != 0)
+		return 1;
 	if (paths_apply_config(&paths, &cfg, &e)) {
 		fprintf(stderr, "%s: %s\n", prog, e.msg);
 		return 1;
