@@ -177,6 +177,15 @@ static void signals_remove(void)
 	}
 }
 
+/* ---- test hook: loop turns (set only by the test binary) ---- */
+
+static app_turn_fn turn_hook;
+
+void app_set_turn_hook(app_turn_fn fn)
+{
+	turn_hook = fn;
+}
+
 /* ---- services for views ---- */
 
 struct store *app_store(struct app *a)
@@ -1217,6 +1226,7 @@ int app_run(const struct app_opts *o)
 	struct err e = {{0}};
 	const char *bench = getenv("OPSDECK_BENCH_FRAMES");
 	char *op = NULL;
+	unsigned long turns = 0;
 	int rc = 1;
 
 	setlocale(LC_ALL, "");
@@ -1261,6 +1271,8 @@ int app_run(const struct app_opts *o)
 			err_set(&e, "poll: %s", strerror(errno));
 			goto out;
 		}
+		if (turn_hook)
+			turn_hook(++turns);
 		if (a->fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break; /* the terminal went away: nothing left to draw on */
 		drain_signals(a);

@@ -96,6 +96,14 @@ void app_hosts_touch(struct app *a);
  */
 enum monitor_host app_host_state(struct app *a, size_t host);
 
+/*
+ * Test hook: fn (NULL: none, the default) is called once per turn of the loop
+ * with the turns so far, so a test can count wake-ups. Only the test-only
+ * binary's main wrapper sets it.
+ */
+typedef void (*app_turn_fn)(unsigned long turns);
+void app_set_turn_hook(app_turn_fn fn);
+
 /* True while the frame being drawn started from an erased screen: a view that
  * skips unchanged rows must draw them all. */
 bool app_frame_cleared(const struct app *a);
