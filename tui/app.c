@@ -113,9 +113,6 @@ struct app {
 	int64_t next_flush_mono;
 	int64_t next_prune_mono;
 	bool idle_more; /* the focused view's on_idle has work left */
-	size_t ai_next;  /* host the automatic-incident scan under way resumes at */
-	bool ai_pending; /* a scan is under way (a slice per turn of the loop) */
-	bool ai_again;   /* asked for again while under way: another pass after it */
 	bool ai_sent;    /* incidents written since the views were last told */
 	struct ui_count counts[16];
 	size_t n_counts;
@@ -696,15 +693,11 @@ static void on_autoincident(void *ud, const struct incident_signal *sig,
 			    (long long)id, sig->title);
 }
 
-/* Asks for a scan for automatic incidents; it runs a slice per turn of the loop. */
+/* Asks for a scan for automatic incidents; it runs a slice per turn of the loop.
+ * Without a fleet there is no tracker and nothing is asked for. */
 static void autoincident_request(struct app *a)
 {
-	if (a->ai_pending) {
-		a->ai_again = true;
-	} else {
-		a->ai_pending = true;
-		a->ai_next = 0;
-	}
+	autoincident_scan_request(a->autoinc);
 }
 
 /*
@@ -719,12 +712,13 @@ static void autoincident_scan(struct app *a)
 	int64_t now = clock_now_ms();
 	int64_t stop_us = mono_us() + AUTOINCIDENT_SLICE_US;
 	size_t n = a->fleet ? fleet_count(a->fleet) : 0;
-	size_t i = a->ai_next;
+	size_t i = 0;
 	struct err e = {{0}};
 	int sent = 0;
 
-	if (!a->autoinc || !a->ai_pending)
+	if (!autoincident_scan_pending(a->autoinc))
 		return;
+	i = autoincident_scan_next(a->autoinc);
 	autoincident_batch_begin(a->autoinc); /* one commit for this slice of the scan */
 	for (; i < n; i++) {
 		const struct monitor_probe *p = NULL;
@@ -760,11 +754,7 @@ static void autoincident_scan(struct app *a)
 					    a->inv.hosts[i].name, p[k].name, e.msg);
 		}
 	}
-	a->ai_next = i < n ? i : 0;
-	if (i >= n) { /* a whole pass: done, unless asked for again meanwhile */
-		a->ai_pending = a->ai_again;
-		a->ai_again = false;
-	}
+	autoincident_scan_progress(a->autoinc, i); /* i >= n: a whole pass */
 	if (autoincident_batch_end(a->autoinc, a->st, &e) < 0) {
 		app_message(a, ROLE_ERROR, "Automatic incidents not saved (tried again): %s", e.msg);
 		sent = 0;
@@ -772,7 +762,7 @@ static void autoincident_scan(struct app *a)
 	/* The views hear of it with the next fleet frame, or now at the end of a pass:
 	 * a mass outage would otherwise reload them after every slice. */
 	a->ai_sent |= sent > 0;
-	if (a->ai_sent && !a->ai_pending) {
+	if (a->ai_sent && !autoincident_scan_pending(a->autoinc)) {
 		a->ai_sent = false;
 		app_data_changed(a);
 	}
@@ -1017,6 +1007,38 @@ static void drain_signals(struct app *a)
 	}
 }
 
+/*
+ * Wall ms until what the screen shows of the time changes: the next second when
+ * seconds are on screen (the clock with seconds, the Incidents view's SLA
+ * countdowns), else the next minute. An idle loop wakes only for what it draws.
+ */
+static int64_t time_to_tick(const struct app *a, int64_t wall)
+{
+	bool seconds = a->cfg.clock_seconds ||
+		       (a->nviews && a->views[a->focus]->cls == &view_incidents_class);
+	int64_t unit = seconds ? 1000 : 60000;
+	int64_t r = wall % unit;
+
+	return unit - (r < 0 ? r + unit : r);
+}
+
+/*
+ * When the next data_version poll is due (mono ms): on the wall clock's grid of
+ * data_poll_ms, so with the default 500 ms it falls on the second the clock
+ * ticks at and one wake-up does both (1 ms late, so the tick is seen in that
+ * wake-up). Never sooner than half an interval: a pinned test clock sits still.
+ */
+static int64_t next_poll_due(const struct app *a, int64_t mono, int64_t wall)
+{
+	int64_t p = a->cfg.data_poll_ms;
+	int64_t r = wall % p;
+	int64_t wait = p - (r < 0 ? r + p : r);
+
+	if (wait < p / 2)
+		wait += p;
+	return mono + wait + 1;
+}
+
 static void run_timers(struct app *a)
 {
 	int64_t now = clock_mono_ms();
@@ -1024,7 +1046,7 @@ static void run_timers(struct app *a)
 	int64_t shown = a->cfg.clock_seconds ? wall / 1000 : wall / 60000;
 
 	if (now >= a->next_poll_mono) {
-		a->next_poll_mono = now + a->cfg.data_poll_ms;
+		a->next_poll_mono = next_poll_due(a, now, wall);
 		if (store_changed(a->st)) {
 			app_data_changed(a);
 			frame_reason(a, "data");
@@ -1072,14 +1094,14 @@ static int next_timeout(const struct app *a)
 {
 	int64_t now = clock_mono_ms();
 	int64_t wait = a->next_poll_mono - now;
-	int64_t to_tick = 1000 - clock_now_ms() % 1000;
+	int64_t to_tick = time_to_tick(a, clock_now_ms());
 	int64_t fw = fleet_wait(a, now);
 
 	if (to_tick < wait)
 		wait = to_tick;
 	if (fw >= 0 && fw < wait)
 		wait = fw;
-	if (a->idle_more || a->ai_pending)
+	if (a->idle_more || autoincident_scan_pending(a->autoinc))
 		wait = 0;
 	return wait < 0 ? 0 : (int)wait;
 }
@@ -1257,7 +1279,7 @@ int app_run(const struct app_opts *o)
 	count_incidents(a); /* the baseline for alerts; also the host counters */
 	if (signals_install(&e) < 0 || screen_start(a, &e) < 0 || create_views(a, &e) < 0)
 		goto out;
-	a->next_poll_mono = clock_mono_ms() + a->cfg.data_poll_ms;
+	a->next_poll_mono = next_poll_due(a, clock_mono_ms(), clock_now_ms());
 	store_changed(a->st); /* start the data_version baseline now */
 	app_resize(a);
 	a->shown_clock = -1;
