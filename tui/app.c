@@ -90,6 +90,8 @@ struct app {
 	int64_t next_poll_mono;
 	int64_t shown_clock; /* the clock value (s or min) on screen */
 	bool quit;
+	bool pasting;       /* between the terminal's paste markers: text, never keys */
+	bool paste_dropped; /* this paste had keys no prompt could take as text */
 	SCREEN *screen;
 	FILE *bench;
 	int64_t bench_key_us; /* when the first key since the last frame was read */
@@ -128,7 +130,7 @@ struct app {
 /* ---- signals: handlers only write the signal number to a pipe ---- */
 
 static int sig_pipe[2] = {-1, -1};
-static const int app_signals[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
+static const int app_signals[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGTSTP};
 static struct sigaction saved_actions[sizeof app_signals / sizeof app_signals[0]];
 
 static void on_signal(int sig)
@@ -270,10 +272,30 @@ void app_prompt_line(struct app *a, const char *label, const char *initial, prom
 	a->dirty |= DIRTY_BOTTOM;
 }
 
+/*
+ * Typed-ahead keys must not answer a question asked after they were typed: they
+ * are thrown away. Not during a paste: its end marker would go with them, and
+ * the rest of the paste would then count as keys.
+ */
+static void flush_typeahead(struct app *a)
+{
+	if (a->screen && !a->pasting)
+		flushinp();
+}
+
 void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn, void *ud)
 {
+	flush_typeahead(a);
 	prompt_open_confirm(&a->prompt, question, fn, ud);
 	a->dirty |= DIRTY_BOTTOM;
+}
+
+void app_prompt_confirm_detail(struct app *a, const char *question, const char *detail,
+			       prompt_yesno_fn fn, void *ud)
+{
+	flush_typeahead(a);
+	prompt_open_confirm_detail(&a->prompt, question, detail, fn, ud);
+	a->dirty |= DIRTY_ALL; /* the detail covers part of the view */
 }
 
 static void load_shift(struct app *a)
@@ -952,6 +974,37 @@ static unsigned app_key(struct app *a, int key)
 	return v->cls->on_action(v, act);
 }
 
+/*
+ * A key inside a paste: text for an open line prompt, nothing else. A paste
+ * never answers a question, triggers an action or moves a view.
+ */
+static unsigned paste_key(struct app *a, int key)
+{
+	unsigned f = prompt_paste_key(&a->prompt, key);
+
+	if (f == VIEW_UNHANDLED)
+		a->paste_dropped = true;
+	return f;
+}
+
+/* The paste markers: the state, and a word when something pasted was ignored. */
+static void paste_marker(struct app *a, int key)
+{
+	frame_reason(a, "key");
+	if (key == UI_PASTE_BEGIN) {
+		a->pasting = true;
+		a->paste_dropped = false;
+		return;
+	}
+	a->pasting = false;
+	prompt_paste_end(&a->prompt);
+	if (a->paste_dropped)
+		app_message(a, ROLE_WARN, "Paste ignored: %s",
+			    a->prompt.kind == PROMPT_CONFIRM ? "answer the question with a key" :
+							       "only a text prompt takes pasted text");
+	a->paste_dropped = false;
+}
+
 static void drain_input(struct app *a)
 {
 	wint_t wch = 0;
@@ -963,6 +1016,15 @@ static void drain_input(struct app *a)
 
 		if (key == KEYM_NONE)
 			continue;
+		if (key == UI_PASTE_BEGIN || key == UI_PASTE_END) {
+			paste_marker(a, key);
+			continue;
+		}
+		if (a->pasting && key != KEYM_RESIZE) {
+			a->dirty |= flags_to_dirty(paste_key(a, key));
+			frame_reason(a, "key");
+			continue;
+		}
 		if (a->bench && !a->bench_key_us)
 			a->bench_key_us = mono_us();
 		f = app_key(a, key);
@@ -973,7 +1035,24 @@ static void drain_input(struct app *a)
 	}
 }
 
-/* SIGWINCH, SIGTERM, SIGHUP, SIGINT arrive here as bytes from the pipe. */
+/*
+ * Ctrl-Z: the terminal goes back to the shell as it found it (bracketed paste
+ * off, curses' modes undone), the process stops, and on fg everything is put
+ * back and drawn whole. (Handled here, so ncurses installs no handler of its own.)
+ */
+static void app_suspend(struct app *a)
+{
+	input_paste_mode(false);
+	endwin();
+	a->pasting = false;
+	kill(getpid(), SIGSTOP);
+	/* Continued. */
+	input_paste_mode(true);
+	clearok(curscr, TRUE);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGTSTP arrive here as bytes from the pipe. */
 static void drain_signals(struct app *a)
 {
 	unsigned char buf[64];
@@ -990,6 +1069,10 @@ static void drain_signals(struct app *a)
 					resizeterm(ws.ws_row, ws.ws_col);
 				app_resize(a);
 				frame_reason(a, "resize");
+				break;
+			case SIGTSTP:
+				app_suspend(a);
+				frame_reason(a, "signal");
 				break;
 			case SIGINT:
 				/* Ctrl-C asks like q does; a second one while asking quits. */
@@ -1192,6 +1275,7 @@ static int screen_start(struct app *a, struct err *e)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	input_paste_mode(true); /* pasted text arrives marked: never taken for keys */
 	if (colors_want_mono())
 		theme_builtin_mono(&a->theme);
 	colors_apply(&a->theme);
@@ -1227,6 +1311,7 @@ static void app_free(struct app *a)
 		a->views[i]->cls->destroy(a->views[i]);
 	a->nviews = 0;
 	if (a->screen) {
+		input_paste_mode(false);
 		endwin();
 		delscreen(a->screen);
 		a->screen = NULL;

@@ -59,6 +59,11 @@ void app_message(struct app *a, enum theme_role role, const char *fmt, ...)
 void app_prompt_line(struct app *a, const char *label, const char *initial, prompt_line_fn fn,
 		     void *ud);
 void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn, void *ud);
+/* A question about detail (a command to run), shown whole and wrapped above it.
+ * Both kinds of question throw away typed-ahead keys first; pasted text never
+ * answers them (bracketed paste). */
+void app_prompt_confirm_detail(struct app *a, const char *question, const char *detail,
+			       prompt_yesno_fn fn, void *ud);
 
 /*
  * Tells every view and the top bar that the database changed. Call after this
