@@ -67,3 +67,5 @@ test_clock pin $((T0 + 61000))
 wait_text "ack 3m 59s "
 ok "offset, and an SLA countdown moved while the console runs"
 console_quit
+
+echo "$passed passed"

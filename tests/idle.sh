@@ -83,3 +83,5 @@ wait_text "hosts 1 1 ok" 60
 wait_turns_settle
 idle_rate "one host up"
 console_quit
+
+echo "$passed passed"

@@ -123,3 +123,5 @@ wait_text "Not run"
 [ ! -e "$T/ran" ] || fail "the command ran"
 ok "the whole command is shown wrapped; a pasted y does not run it"
 console_quit
+
+echo "$passed passed"

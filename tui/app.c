@@ -277,7 +277,7 @@ void app_prompt_line(struct app *a, const char *label, const char *initial, prom
  * are thrown away. Not during a paste: its end marker would go with them, and
  * the rest of the paste would then count as keys.
  */
-static void flush_typeahead(struct app *a)
+static void app_flush_typeahead(struct app *a)
 {
 	if (a->screen && !a->pasting)
 		flushinp();
@@ -285,7 +285,7 @@ static void flush_typeahead(struct app *a)
 
 void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn, void *ud)
 {
-	flush_typeahead(a);
+	app_flush_typeahead(a);
 	prompt_open_confirm(&a->prompt, question, fn, ud);
 	a->dirty |= DIRTY_BOTTOM;
 }
@@ -293,7 +293,7 @@ void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn,
 void app_prompt_confirm_detail(struct app *a, const char *question, const char *detail,
 			       prompt_yesno_fn fn, void *ud)
 {
-	flush_typeahead(a);
+	app_flush_typeahead(a);
 	prompt_open_confirm_detail(&a->prompt, question, detail, fn, ud);
 	a->dirty |= DIRTY_ALL; /* the detail covers part of the view */
 }
@@ -978,7 +978,7 @@ static unsigned app_key(struct app *a, int key)
  * A key inside a paste: text for an open line prompt, nothing else. A paste
  * never answers a question, triggers an action or moves a view.
  */
-static unsigned paste_key(struct app *a, int key)
+static unsigned app_paste_key(struct app *a, int key)
 {
 	unsigned f = prompt_paste_key(&a->prompt, key);
 
@@ -988,7 +988,7 @@ static unsigned paste_key(struct app *a, int key)
 }
 
 /* The paste markers: the state, and a word when something pasted was ignored. */
-static void paste_marker(struct app *a, int key)
+static void app_paste_marker(struct app *a, int key)
 {
 	frame_reason(a, "key");
 	if (key == UI_PASTE_BEGIN) {
@@ -1017,11 +1017,11 @@ static void drain_input(struct app *a)
 		if (key == KEYM_NONE)
 			continue;
 		if (key == UI_PASTE_BEGIN || key == UI_PASTE_END) {
-			paste_marker(a, key);
+			app_paste_marker(a, key);
 			continue;
 		}
 		if (a->pasting && key != KEYM_RESIZE) {
-			a->dirty |= flags_to_dirty(paste_key(a, key));
+			a->dirty |= flags_to_dirty(app_paste_key(a, key));
 			frame_reason(a, "key");
 			continue;
 		}
@@ -1095,7 +1095,7 @@ static void drain_signals(struct app *a)
  * seconds are on screen (the clock with seconds, the Incidents view's SLA
  * countdowns), else the next minute. An idle loop wakes only for what it draws.
  */
-static int64_t time_to_tick(const struct app *a, int64_t wall)
+static int64_t app_time_to_tick(const struct app *a, int64_t wall)
 {
 	bool seconds = a->cfg.clock_seconds ||
 		       (a->nviews && a->views[a->focus]->cls == &view_incidents_class);
@@ -1111,7 +1111,7 @@ static int64_t time_to_tick(const struct app *a, int64_t wall)
  * ticks at and one wake-up does both (1 ms late, so the tick is seen in that
  * wake-up). Never sooner than half an interval: a pinned test clock sits still.
  */
-static int64_t next_poll_due(const struct app *a, int64_t mono, int64_t wall)
+static int64_t app_next_poll_due(const struct app *a, int64_t mono, int64_t wall)
 {
 	int64_t p = a->cfg.data_poll_ms;
 	int64_t r = wall % p;
@@ -1129,7 +1129,7 @@ static void run_timers(struct app *a)
 	int64_t shown = a->cfg.clock_seconds ? wall / 1000 : wall / 60000;
 
 	if (now >= a->next_poll_mono) {
-		a->next_poll_mono = next_poll_due(a, now, wall);
+		a->next_poll_mono = app_next_poll_due(a, now, wall);
 		if (store_changed(a->st)) {
 			app_data_changed(a);
 			frame_reason(a, "data");
@@ -1177,7 +1177,7 @@ static int next_timeout(const struct app *a)
 {
 	int64_t now = clock_mono_ms();
 	int64_t wait = a->next_poll_mono - now;
-	int64_t to_tick = time_to_tick(a, clock_now_ms());
+	int64_t to_tick = app_time_to_tick(a, clock_now_ms());
 	int64_t fw = fleet_wait(a, now);
 
 	if (to_tick < wait)
@@ -1364,7 +1364,7 @@ int app_run(const struct app_opts *o)
 	count_incidents(a); /* the baseline for alerts; also the host counters */
 	if (signals_install(&e) < 0 || screen_start(a, &e) < 0 || create_views(a, &e) < 0)
 		goto out;
-	a->next_poll_mono = next_poll_due(a, clock_mono_ms(), clock_now_ms());
+	a->next_poll_mono = app_next_poll_due(a, clock_mono_ms(), clock_now_ms());
 	store_changed(a->st); /* start the data_version baseline now */
 	app_resize(a);
 	a->shown_clock = -1;
