@@ -45,6 +45,18 @@ keys n
 wait_gone "Quit opsdeck? (y/n)"
 ok "a pasted y and newline does not answer the quit question"
 
+# A paste that carries its own end marker: what follows it is still pasted.
+keys q
+wait_text "Quit opsdeck? (y/n)"
+tmx set-buffer -b opsdeck-test -- "$(printf 'x\033[201~y')"
+tmx paste-buffer -p -d -b opsdeck-test -t console
+wait_text "Paste ignored: answer the question with a key"
+console_running || fail "a 'y' after an end marker inside a paste quit the console"
+on_screen "Quit opsdeck? (y/n)" || fail "the question went away after a paste"
+keys n
+wait_gone "Quit opsdeck? (y/n)"
+ok "an end marker inside a paste does not let the rest answer"
+
 # ---- a paste with no prompt open ----
 paste "qy" # the message differs from the question's: it is this paste's
 wait_text "Paste ignored: only a text prompt takes pasted text"

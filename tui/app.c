@@ -91,6 +91,7 @@ struct app {
 	int64_t shown_clock; /* the clock value (s or min) on screen */
 	bool quit;
 	bool pasting;       /* between the terminal's paste markers: text, never keys */
+	bool paste_tail;    /* a paste ended in this read: what came with it is pasted too */
 	bool paste_dropped; /* this paste had keys no prompt could take as text */
 	SCREEN *screen;
 	FILE *bench;
@@ -987,16 +988,31 @@ static unsigned app_paste_key(struct app *a, int key)
 	return f;
 }
 
-/* The paste markers: the state, and a word when something pasted was ignored. */
+/*
+ * The paste markers. A paste's text may itself hold an end marker (followed by
+ * "y" and a line break, say): so what arrives in the same read as the end is
+ * taken as pasted too, up to the moment the input runs dry (app_paste_done).
+ */
 static void app_paste_marker(struct app *a, int key)
 {
 	frame_reason(a, "key");
 	if (key == UI_PASTE_BEGIN) {
+		if (!a->paste_tail)
+			a->paste_dropped = false;
 		a->pasting = true;
-		a->paste_dropped = false;
 		return;
 	}
 	a->pasting = false;
+	a->paste_tail = true;
+	prompt_paste_end(&a->prompt);
+}
+
+/* The input ran dry: a paste that ended is over; say so if any of it was ignored. */
+static void app_paste_done(struct app *a)
+{
+	if (!a->paste_tail)
+		return;
+	a->paste_tail = false;
 	prompt_paste_end(&a->prompt);
 	if (a->paste_dropped)
 		app_message(a, ROLE_WARN, "Paste ignored: %s",
@@ -1020,7 +1036,7 @@ static void drain_input(struct app *a)
 			app_paste_marker(a, key);
 			continue;
 		}
-		if (a->pasting && key != KEYM_RESIZE) {
+		if ((a->pasting || a->paste_tail) && key != KEYM_RESIZE) {
 			a->dirty |= flags_to_dirty(app_paste_key(a, key));
 			frame_reason(a, "key");
 			continue;
@@ -1033,6 +1049,8 @@ static void drain_input(struct app *a)
 			a->quit = true;
 		frame_reason(a, key == KEYM_RESIZE ? "resize" : "key");
 	}
+	if (rc == ERR)
+		app_paste_done(a);
 }
 
 /*
@@ -1044,7 +1062,7 @@ static void app_suspend(struct app *a)
 {
 	input_paste_mode(false);
 	endwin();
-	a->pasting = false;
+	a->pasting = a->paste_tail = false;
 	kill(getpid(), SIGSTOP);
 	/* Continued. */
 	input_paste_mode(true);
