@@ -48,6 +48,9 @@ struct autoincident {
 	bool failed;   /* a signal failed inside it: the whole batch is rolled back */
 	struct ai_undo *undo; /* owned */
 	size_t n_undo, cap_undo;
+	size_t scan_next;  /* host the scan under way resumes at */
+	bool scan_pending; /* a pass is owed */
+	bool scan_again;   /* asked for again during a pass: one more after it */
 };
 
 struct autoincident *autoincident_new(size_t n_hosts)
@@ -158,6 +161,42 @@ static int flip(struct autoincident *ai, size_t host, int slot, bool want, struc
 	else if (ai->batching)
 		ai->n_undo--;
 	return rc;
+}
+
+void autoincident_scan_request(struct autoincident *ai)
+{
+	if (!ai)
+		return; /* nothing to scan: never pending */
+	if (ai->scan_pending) {
+		ai->scan_again = true;
+	} else {
+		ai->scan_pending = true;
+		ai->scan_next = 0;
+	}
+}
+
+bool autoincident_scan_pending(const struct autoincident *ai)
+{
+	return ai && ai->scan_pending;
+}
+
+size_t autoincident_scan_next(const struct autoincident *ai)
+{
+	return ai && ai->scan_next < ai->n_hosts ? ai->scan_next : 0;
+}
+
+void autoincident_scan_progress(struct autoincident *ai, size_t next)
+{
+	if (!ai)
+		return;
+	if (next < ai->n_hosts) {
+		ai->scan_next = next;
+		return;
+	}
+	/* A whole pass: done, unless asked for again meanwhile. */
+	ai->scan_next = 0;
+	ai->scan_pending = ai->scan_again;
+	ai->scan_again = false;
 }
 
 void autoincident_batch_begin(struct autoincident *ai)

@@ -1,6 +1,9 @@
 /*
  * clock: the single source of "now". Stored times are UTC ms since the epoch;
- * people see local time. Tests pin the clock (clock_pin or OPSDECK_NOW_MS).
+ * people see local time. Unit tests pin the clock (clock_pin); the test-only
+ * binary (tests/opsdeck_test.c) installs a source of its own (clock_set_source).
+ * The release binary reads nothing from its environment here: no one can
+ * backdate a log entry or an incident by setting a variable.
  */
 #define _GNU_SOURCE /* strptime, timegm */
 #include <ctype.h>
@@ -15,6 +18,12 @@
 
 static bool pinned;
 static int64_t pinned_ms;
+static clock_source_fn source; /* NULL: the real clock */
+
+void clock_set_source(clock_source_fn fn)
+{
+	source = fn;
+}
 
 void clock_pin(int64_t ms)
 {
@@ -27,18 +36,21 @@ void clock_unpin(void)
 	pinned = false;
 }
 
-int64_t clock_now_ms(void)
+int64_t clock_real_ms(void)
 {
 	struct timespec ts;
-	const char *env = NULL;
 
-	if (pinned)
-		return pinned_ms;
-	env = getenv("OPSDECK_NOW_MS");
-	if (env && *env)
-		return strtoll(env, NULL, 10);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_now_ms(void)
+{
+	if (pinned)
+		return pinned_ms;
+	if (source)
+		return source();
+	return clock_real_ms();
 }
 
 int64_t clock_mono_ms(void)

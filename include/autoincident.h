@@ -47,6 +47,21 @@ void autoincident_free(struct autoincident **ai);
 void autoincident_batch_begin(struct autoincident *ai);
 int autoincident_batch_end(struct autoincident *ai, struct store *st, struct err *e);
 
+/*
+ * The console's scan of every host, run a slice per turn of its loop. The state
+ * of the scan lives in the tracker, so there is no scan under way without one:
+ * a NULL tracker (no inventory) is never pending and asking it is a no-op, so
+ * the loop never busy-waits on a scan that cannot run.
+ *
+ * _request asks for a pass (during one: another full pass after it); _pending is
+ * true while a pass is owed; _next is the host the pass resumes at; _progress
+ * records where a slice stopped (next >= n_hosts: the pass is done).
+ */
+void autoincident_scan_request(struct autoincident *ai);
+bool autoincident_scan_pending(const struct autoincident *ai);
+size_t autoincident_scan_next(const struct autoincident *ai);
+void autoincident_scan_progress(struct autoincident *ai, size_t next);
+
 /* Called with each signal sent and its outcome (for messages and alerts); may be NULL. */
 typedef void (*autoincident_fn)(void *ud, const struct incident_signal *sig,
 				enum incident_observed what, int64_t id);

@@ -1,8 +1,10 @@
 /*
  * clock: the one source of "now" for opsdeck, so tests can pin time.
  *
- * All stored times are UTC milliseconds since the Unix epoch. The environment
- * variable OPSDECK_NOW_MS (an integer) pins the clock for end-to-end tests.
+ * All stored times are UTC milliseconds since the Unix epoch. Nothing in the
+ * environment changes the clock of the release binary; end-to-end tests run the
+ * test-only binary tests/opsdeck-test, whose clock can be pinned, offset and
+ * moved while it runs (tests/opsdeck_test.c, tests/README.md).
  */
 #ifndef OPSDECK_CLOCK_H
 #define OPSDECK_CLOCK_H
@@ -10,8 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Wall-clock UTC time in ms since the epoch (pinned if clock_pin or OPSDECK_NOW_MS). */
+/* Wall-clock UTC time in ms since the epoch (pinned by clock_pin, or the source set). */
 int64_t clock_now_ms(void);
+
+/* The system's real UTC time in ms, whatever is pinned or set (for clock sources). */
+int64_t clock_real_ms(void);
+
+/*
+ * Where clock_now_ms reads the time from when it is not pinned: NULL (the
+ * default) is the real clock. Set only by the test binary's main wrapper; the
+ * release binary never calls it.
+ */
+typedef int64_t (*clock_source_fn)(void);
+void clock_set_source(clock_source_fn fn);
 
 /* Monotonic time in ms, for timers and timeouts. Never pinned. */
 int64_t clock_mono_ms(void);

@@ -18,8 +18,11 @@ unchanged() {
 	after=$(dump)
 	[ "$before" = "$after" ] || fail "'$*' changed the database"
 }
+# Every command runs on the test binary, whose clock stands where `at` puts it.
+OPSDECK=$OPSDECK_TEST
+export OPSDECK_TEST_CLOCK=$TEST_CLOCK
 T0=1768046400000 # 2026-01-10T12:00:00Z
-at() { export OPSDECK_NOW_MS=$((T0 + $1 * 60000)); } # minutes after T0
+at() { test_clock pin $((T0 + $1 * 60000)); } # minutes after T0
 
 $OPSDECK paths | grep -q "^incidents .*/opsdeck/incidents.yaml" || fail "paths lacks incidents"
 $OPSDECK incident --help | grep -q 'incident new --title T --severity SEV1..SEV4' || fail "help"

@@ -311,6 +311,40 @@ static void test_batch_signal_fails(void **state)
 	assert_int_equal(count_incidents(f->db), 3);
 }
 
+/* The scan's state lives in the tracker: without one (no inventory) nothing is
+ * ever pending, so the console's loop has no scan to wait on (it spun at 90% CPU). */
+static void test_scan_state(void **state)
+{
+	struct fx *f = *state;
+	struct autoincident *none = NULL;
+
+	autoincident_scan_request(NULL);
+	assert_false(autoincident_scan_pending(NULL));
+	assert_int_equal(autoincident_scan_next(NULL), 0);
+	autoincident_scan_progress(NULL, 5);
+
+	assert_false(autoincident_scan_pending(f->ai));
+	autoincident_scan_request(f->ai);
+	assert_true(autoincident_scan_pending(f->ai));
+	autoincident_scan_progress(f->ai, 1); /* a slice stopped at host 1 of 2 */
+	assert_true(autoincident_scan_pending(f->ai));
+	assert_int_equal(autoincident_scan_next(f->ai), 1);
+	autoincident_scan_request(f->ai); /* asked again during the pass */
+	autoincident_scan_progress(f->ai, 2);
+	assert_true(autoincident_scan_pending(f->ai)); /* one more pass, from the start */
+	assert_int_equal(autoincident_scan_next(f->ai), 0);
+	autoincident_scan_progress(f->ai, 2);
+	assert_false(autoincident_scan_pending(f->ai));
+
+	/* A tracker of no hosts: a pass ends at once. */
+	none = autoincident_new(0);
+	assert_non_null(none);
+	autoincident_scan_request(none);
+	autoincident_scan_progress(none, autoincident_scan_next(none));
+	assert_false(autoincident_scan_pending(none));
+	autoincident_free(&none);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -322,6 +356,7 @@ int main(void)
 		T(test_batch_one_transaction),
 		T(test_batch_commit_fails),
 		T(test_batch_signal_fails),
+		T(test_scan_state),
 	};
 
 	tu_init(NULL);

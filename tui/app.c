@@ -83,6 +83,9 @@ struct app {
 	int64_t next_poll_mono;
 	int64_t shown_clock; /* the clock value (s or min) on screen */
 	bool quit;
+	bool pasting;       /* between the terminal's paste markers: text, never keys */
+	bool paste_tail;    /* a paste ended in this read: what came with it is pasted too */
+	bool paste_dropped; /* this paste had keys no prompt could take as text */
 	SCREEN *screen;
 	FILE *bench;
 	int64_t bench_key_us; /* when the first key since the last frame was read */
@@ -106,9 +109,6 @@ struct app {
 	int64_t next_flush_mono;
 	int64_t next_prune_mono;
 	bool idle_more; /* the focused view's on_idle has work left */
-	size_t ai_next;  /* host the automatic-incident scan under way resumes at */
-	bool ai_pending; /* a scan is under way (a slice per turn of the loop) */
-	bool ai_again;   /* asked for again while under way: another pass after it */
 	bool ai_sent;    /* incidents written since the views were last told */
 	struct ui_count counts[16];
 	size_t n_counts;
@@ -124,7 +124,7 @@ struct app {
 /* ---- signals: handlers only write the signal number to a pipe ---- */
 
 static int sig_pipe[2] = {-1, -1};
-static const int app_signals[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
+static const int app_signals[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGTSTP};
 static struct sigaction saved_actions[sizeof app_signals / sizeof app_signals[0]];
 
 static void on_signal(int sig)
@@ -168,6 +168,15 @@ static void signals_remove(void)
 			close(sig_pipe[i]);
 		sig_pipe[i] = -1;
 	}
+}
+
+/* ---- test hook: loop turns (set only by the test binary) ---- */
+
+static app_turn_fn turn_hook;
+
+void app_set_turn_hook(app_turn_fn fn)
+{
+	turn_hook = fn;
 }
 
 /* ---- services for views ---- */
@@ -250,10 +259,30 @@ void app_prompt_line(struct app *a, const char *label, const char *initial, prom
 	a->dirty |= DIRTY_BOTTOM;
 }
 
+/*
+ * Typed-ahead keys must not answer a question asked after they were typed: they
+ * are thrown away. Not during a paste: its end marker would go with them, and
+ * the rest of the paste would then count as keys.
+ */
+static void app_flush_typeahead(struct app *a)
+{
+	if (a->screen && !a->pasting)
+		flushinp();
+}
+
 void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn, void *ud)
 {
+	app_flush_typeahead(a);
 	prompt_open_confirm(&a->prompt, question, fn, ud);
 	a->dirty |= DIRTY_BOTTOM;
+}
+
+void app_prompt_confirm_detail(struct app *a, const char *question, const char *detail,
+			       prompt_yesno_fn fn, void *ud)
+{
+	app_flush_typeahead(a);
+	prompt_open_confirm_detail(&a->prompt, question, detail, fn, ud);
+	a->dirty |= DIRTY_ALL; /* the detail covers part of the view */
 }
 
 static void load_shift(struct app *a)
@@ -673,15 +702,11 @@ static void on_autoincident(void *ud, const struct incident_signal *sig,
 			    (long long)id, sig->title);
 }
 
-/* Asks for a scan for automatic incidents; it runs a slice per turn of the loop. */
+/* Asks for a scan for automatic incidents; it runs a slice per turn of the loop.
+ * Without a fleet there is no tracker and nothing is asked for. */
 static void autoincident_request(struct app *a)
 {
-	if (a->ai_pending) {
-		a->ai_again = true;
-	} else {
-		a->ai_pending = true;
-		a->ai_next = 0;
-	}
+	autoincident_scan_request(a->autoinc);
 }
 
 /*
@@ -696,12 +721,13 @@ static void autoincident_scan(struct app *a)
 	int64_t now = clock_now_ms();
 	int64_t stop_us = mono_us() + AUTOINCIDENT_SLICE_US;
 	size_t n = a->fleet ? fleet_count(a->fleet) : 0;
-	size_t i = a->ai_next;
+	size_t i = 0;
 	struct err e = {{0}};
 	int sent = 0;
 
-	if (!a->autoinc || !a->ai_pending)
+	if (!autoincident_scan_pending(a->autoinc))
 		return;
+	i = autoincident_scan_next(a->autoinc);
 	autoincident_batch_begin(a->autoinc); /* one commit for this slice of the scan */
 	for (; i < n; i++) {
 		const struct monitor_probe *p = NULL;
@@ -737,11 +763,7 @@ static void autoincident_scan(struct app *a)
 					    a->inv.hosts[i].name, p[k].name, e.msg);
 		}
 	}
-	a->ai_next = i < n ? i : 0;
-	if (i >= n) { /* a whole pass: done, unless asked for again meanwhile */
-		a->ai_pending = a->ai_again;
-		a->ai_again = false;
-	}
+	autoincident_scan_progress(a->autoinc, i); /* i >= n: a whole pass */
 	if (autoincident_batch_end(a->autoinc, a->st, &e) < 0) {
 		app_message(a, ROLE_ERROR, "Automatic incidents not saved (tried again): %s", e.msg);
 		sent = 0;
@@ -749,7 +771,7 @@ static void autoincident_scan(struct app *a)
 	/* The views hear of it with the next fleet frame, or now at the end of a pass:
 	 * a mass outage would otherwise reload them after every slice. */
 	a->ai_sent |= sent > 0;
-	if (a->ai_sent && !a->ai_pending) {
+	if (a->ai_sent && !autoincident_scan_pending(a->autoinc)) {
 		a->ai_sent = false;
 		app_data_changed(a);
 	}
@@ -941,6 +963,52 @@ static unsigned app_key(struct app *a, int key)
 	return v->cls->on_action(v, local);
 }
 
+/*
+ * A key inside a paste: text for an open line prompt, nothing else. A paste
+ * never answers a question, triggers an action or moves a view.
+ */
+static unsigned app_paste_key(struct app *a, int key)
+{
+	unsigned f = prompt_paste_key(&a->prompt, key);
+
+	if (f == VIEW_UNHANDLED)
+		a->paste_dropped = true;
+	return f;
+}
+
+/*
+ * The paste markers. A paste's text may itself hold an end marker (followed by
+ * "y" and a line break, say): so what arrives in the same read as the end is
+ * taken as pasted too, up to the moment the input runs dry (app_paste_done).
+ */
+static void app_paste_marker(struct app *a, int key)
+{
+	frame_reason(a, "key");
+	if (key == UI_PASTE_BEGIN) {
+		if (!a->paste_tail)
+			a->paste_dropped = false;
+		a->pasting = true;
+		return;
+	}
+	a->pasting = false;
+	a->paste_tail = true;
+	prompt_paste_end(&a->prompt);
+}
+
+/* The input ran dry: a paste that ended is over; say so if any of it was ignored. */
+static void app_paste_done(struct app *a)
+{
+	if (!a->paste_tail)
+		return;
+	a->paste_tail = false;
+	prompt_paste_end(&a->prompt);
+	if (a->paste_dropped)
+		app_message(a, ROLE_WARN, "Paste ignored: %s",
+			    a->prompt.kind == PROMPT_CONFIRM ? "answer the question with a key" :
+							       "only a text prompt takes pasted text");
+	a->paste_dropped = false;
+}
+
 static void drain_input(struct app *a)
 {
 	wint_t wch = 0;
@@ -952,6 +1020,15 @@ static void drain_input(struct app *a)
 
 		if (key == KEYM_NONE)
 			continue;
+		if (key == UI_PASTE_BEGIN || key == UI_PASTE_END) {
+			app_paste_marker(a, key);
+			continue;
+		}
+		if ((a->pasting || a->paste_tail) && key != KEYM_RESIZE) {
+			a->dirty |= flags_to_dirty(app_paste_key(a, key));
+			frame_reason(a, "key");
+			continue;
+		}
 		if (a->bench && !a->bench_key_us)
 			a->bench_key_us = mono_us();
 		f = app_key(a, key);
@@ -960,9 +1037,28 @@ static void drain_input(struct app *a)
 			a->quit = true;
 		frame_reason(a, key == KEYM_RESIZE ? "resize" : "key");
 	}
+	if (rc == ERR)
+		app_paste_done(a);
 }
 
-/* SIGWINCH, SIGTERM, SIGHUP, SIGINT arrive here as bytes from the pipe. */
+/*
+ * Ctrl-Z: the terminal goes back to the shell as it found it (bracketed paste
+ * off, curses' modes undone), the process stops, and on fg everything is put
+ * back and drawn whole. (Handled here, so ncurses installs no handler of its own.)
+ */
+static void app_suspend(struct app *a)
+{
+	input_paste_mode(false);
+	endwin();
+	a->pasting = a->paste_tail = false;
+	kill(getpid(), SIGSTOP);
+	/* Continued. */
+	input_paste_mode(true);
+	clearok(curscr, TRUE);
+	a->dirty |= DIRTY_ALL;
+}
+
+/* SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGTSTP arrive here as bytes from the pipe. */
 static void drain_signals(struct app *a)
 {
 	unsigned char buf[64];
@@ -980,6 +1076,10 @@ static void drain_signals(struct app *a)
 				app_resize(a);
 				frame_reason(a, "resize");
 				break;
+			case SIGTSTP:
+				app_suspend(a);
+				frame_reason(a, "signal");
+				break;
 			case SIGINT:
 				/* Ctrl-C asks like q does; a second one while asking quits. */
 				if (a->prompt.kind == PROMPT_CONFIRM && a->prompt.on_yesno == quit_answer)
@@ -996,6 +1096,38 @@ static void drain_signals(struct app *a)
 	}
 }
 
+/*
+ * Wall ms until what the screen shows of the time changes: the next second when
+ * seconds are on screen (the clock with seconds, the Incidents view's SLA
+ * countdowns), else the next minute. An idle loop wakes only for what it draws.
+ */
+static int64_t app_time_to_tick(const struct app *a, int64_t wall)
+{
+	bool seconds = a->cfg.clock_seconds ||
+		       (a->nviews && a->views[a->focus]->cls == &view_incidents_class);
+	int64_t unit = seconds ? 1000 : 60000;
+	int64_t r = wall % unit;
+
+	return unit - (r < 0 ? r + unit : r);
+}
+
+/*
+ * When the next data_version poll is due (mono ms): on the wall clock's grid of
+ * data_poll_ms, so with the default 500 ms it falls on the second the clock
+ * ticks at and one wake-up does both (1 ms late, so the tick is seen in that
+ * wake-up). Never sooner than half an interval: a pinned test clock sits still.
+ */
+static int64_t app_next_poll_due(const struct app *a, int64_t mono, int64_t wall)
+{
+	int64_t p = a->cfg.data_poll_ms;
+	int64_t r = wall % p;
+	int64_t wait = p - (r < 0 ? r + p : r);
+
+	if (wait < p / 2)
+		wait += p;
+	return mono + wait + 1;
+}
+
 static void run_timers(struct app *a)
 {
 	int64_t now = clock_mono_ms();
@@ -1003,7 +1135,7 @@ static void run_timers(struct app *a)
 	int64_t shown = a->cfg.clock_seconds ? wall / 1000 : wall / 60000;
 
 	if (now >= a->next_poll_mono) {
-		a->next_poll_mono = now + a->cfg.data_poll_ms;
+		a->next_poll_mono = app_next_poll_due(a, now, wall);
 		if (store_changed(a->st)) {
 			app_data_changed(a);
 			frame_reason(a, "data");
@@ -1051,14 +1183,14 @@ static int next_timeout(const struct app *a)
 {
 	int64_t now = clock_mono_ms();
 	int64_t wait = a->next_poll_mono - now;
-	int64_t to_tick = 1000 - clock_now_ms() % 1000;
+	int64_t to_tick = app_time_to_tick(a, clock_now_ms());
 	int64_t fw = fleet_wait(a, now);
 
 	if (to_tick < wait)
 		wait = to_tick;
 	if (fw >= 0 && fw < wait)
 		wait = fw;
-	if (a->idle_more || a->ai_pending)
+	if (a->idle_more || autoincident_scan_pending(a->autoinc))
 		wait = 0;
 	return wait < 0 ? 0 : (int)wait;
 }
@@ -1154,6 +1286,7 @@ static int screen_start(struct app *a, struct err *e)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	input_paste_mode(true); /* pasted text arrives marked: never taken for keys */
 	if (colors_want_mono())
 		theme_builtin_mono(&a->theme);
 	colors_apply(&a->theme);
@@ -1189,6 +1322,7 @@ static void app_free(struct app *a)
 		a->views[i]->cls->destroy(a->views[i]);
 	a->nviews = 0;
 	if (a->screen) {
+		input_paste_mode(false);
 		endwin();
 		delscreen(a->screen);
 		a->screen = NULL;
@@ -1211,6 +1345,7 @@ int app_run(const struct app_opts *o)
 	struct err e = {{0}};
 	const char *bench = getenv("OPSDECK_BENCH_FRAMES");
 	char *op = NULL;
+	unsigned long turns = 0;
 	int rc = 1;
 
 	setlocale(LC_ALL, "");
@@ -1241,7 +1376,7 @@ int app_run(const struct app_opts *o)
 	count_incidents(a); /* the baseline for alerts; also the host counters */
 	if (signals_install(&e) < 0 || screen_start(a, &e) < 0 || create_views(a, &e) < 0)
 		goto out;
-	a->next_poll_mono = clock_mono_ms() + a->cfg.data_poll_ms;
+	a->next_poll_mono = app_next_poll_due(a, clock_mono_ms(), clock_now_ms());
 	store_changed(a->st); /* start the data_version baseline now */
 	app_resize(a);
 	a->shown_clock = -1;
@@ -1255,6 +1390,8 @@ int app_run(const struct app_opts *o)
 			err_set(&e, "poll: %s", strerror(errno));
 			goto out;
 		}
+		if (turn_hook)
+			turn_hook(++turns);
 		if (a->fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break; /* the terminal went away: nothing left to draw on */
 		drain_signals(a);

@@ -59,6 +59,11 @@ void app_message(struct app *a, enum theme_role role, const char *fmt, ...)
 void app_prompt_line(struct app *a, const char *label, const char *initial, prompt_line_fn fn,
 		     void *ud);
 void app_prompt_confirm(struct app *a, const char *question, prompt_yesno_fn fn, void *ud);
+/* A question about detail (a command to run), shown whole and wrapped above it.
+ * Both kinds of question throw away typed-ahead keys first; pasted text never
+ * answers them (bracketed paste). */
+void app_prompt_confirm_detail(struct app *a, const char *question, const char *detail,
+			       prompt_yesno_fn fn, void *ud);
 
 /*
  * Tells every view and the top bar that the database changed. Call after this
@@ -95,6 +100,14 @@ void app_hosts_touch(struct app *a);
  * still holds its old results). MON_PENDING without a fleet.
  */
 enum monitor_host app_host_state(struct app *a, size_t host);
+
+/*
+ * Test hook: fn (NULL: none, the default) is called once per turn of the loop
+ * with the turns so far, so a test can count wake-ups. Only the test-only
+ * binary's main wrapper sets it.
+ */
+typedef void (*app_turn_fn)(unsigned long turns);
+void app_set_turn_hook(app_turn_fn fn);
 
 /* True while the frame being drawn started from an erased screen: a view that
  * skips unchanged rows must draw them all. */

@@ -21,6 +21,9 @@ struct cli_ctx {
  */
 int cli_open_store(const struct paths *paths, struct store **st, struct err *e);
 
+/* The whole program (global options, a command or the console); main calls it. */
+int opsdeck_main(int argc, char **argv);
+
 int cli_log(const struct cli_ctx *c, int argc, char **argv);
 int cli_shift(const struct cli_ctx *c, int argc, char **argv);
 int cli_hosts(const struct cli_ctx *c, int argc, char **argv);

@@ -3,8 +3,13 @@
  * this file knows curses key codes and keys.yaml can name every key.
  */
 #include <stddef.h>
+#include <unistd.h>
 
 #include "ui.h"
+
+/* Curses codes given to the bracketed-paste markers (define_key); beyond
+ * KEY_MAX and the extended keys ncurses numbers after it. */
+enum { INPUT_CURSES_PASTE_BEGIN = 0x1000, INPUT_CURSES_PASTE_END = 0x1001 };
 
 static const struct {
 	int curses;
@@ -31,6 +36,10 @@ static const struct {
 int input_translate(int rc, wint_t wch)
 {
 	if (rc == KEY_CODE_YES) {
+		if ((int)wch == INPUT_CURSES_PASTE_BEGIN)
+			return UI_PASTE_BEGIN;
+		if ((int)wch == INPUT_CURSES_PASTE_END)
+			return UI_PASTE_END;
 		if ((int)wch >= KEY_F(1) && (int)wch <= KEY_F(12))
 			return KEYM_F0 + ((int)wch - KEY_F0);
 		for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
@@ -50,4 +59,19 @@ int input_translate(int rc, wint_t wch)
 	    wch > 0x10ffff)
 		return KEYM_NONE;
 	return (int)wch;
+}
+
+void input_paste_mode(bool on)
+{
+	static const char enable[] = "\033[?2004h", disable[] = "\033[?2004l";
+	ssize_t n = 0;
+
+	if (on) {
+		define_key("\033[200~", INPUT_CURSES_PASTE_BEGIN);
+		define_key("\033[201~", INPUT_CURSES_PASTE_END);
+	}
+	/* Directly: ncurses has no capability for it, and its buffer is flushed. */
+	n = on ? write(STDOUT_FILENO, enable, sizeof enable - 1) :
+		 write(STDOUT_FILENO, disable, sizeof disable - 1);
+	(void)n; /* a terminal that is gone has nothing to paste */
 }

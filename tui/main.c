@@ -1,6 +1,8 @@
 /*
  * main: opsdeck's entry point. Global options, then either a subcommand from the
- * table below (for scripts and cron) or, with none, the console.
+ * table below (for scripts and cron) or, with none, the console. opsdeck_main is
+ * the whole program; main only calls it, so the test-only binary (built with
+ * OPSDECK_TEST_MAIN, tests/opsdeck_test.c) can wrap it with its test clock.
  */
 #include <getopt.h>
 #include <locale.h>
@@ -47,7 +49,7 @@ static void usage(FILE *out, const char *prog)
 		"environment: OPSDECK_DB, OPSDECK_CONFIG_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME, NO_COLOR\n");
 }
 
-int main(int argc, char **argv)
+int opsdeck_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -115,3 +117,10 @@ int main(int argc, char **argv)
 	store_close(&st);
 	return rc;
 }
+
+#ifndef OPSDECK_TEST_MAIN
+int main(int argc, char **argv)
+{
+	return opsdeck_main(argc, argv);
+}
+#endif

@@ -45,6 +45,17 @@ void prompt_open_confirm(struct prompt *p, const char *question, prompt_yesno_fn
 	p->on_yesno = fn;
 }
 
+void prompt_open_confirm_detail(struct prompt *p, const char *question, const char *detail,
+				prompt_yesno_fn fn, void *ud)
+{
+	char *clean = NULL;
+
+	prompt_open_confirm(p, question, fn, ud);
+	clean = text_sanitize_str(detail ? detail : "", 0);
+	snprintf(p->detail, sizeof p->detail, "%s", clean ? clean : "?");
+	free(clean);
+}
+
 void prompt_close(struct prompt *p)
 {
 	p->kind = PROMPT_NONE;
@@ -53,6 +64,7 @@ void prompt_close(struct prompt *p)
 	p->on_line = NULL;
 	p->on_yesno = NULL;
 	p->ud = NULL;
+	p->detail[0] = '\0';
 }
 
 bool prompt_active(const struct prompt *p)
@@ -189,6 +201,27 @@ unsigned prompt_key(struct prompt *p, int key)
 	return VIEW_HANDLED | VIEW_REDRAW;
 }
 
+unsigned prompt_paste_key(struct prompt *p, int key)
+{
+	if (p->kind != PROMPT_LINE)
+		return VIEW_UNHANDLED;
+	if (key == KEYM_ENTER || key == KEYM_TAB) {
+		/* A space once more text follows ("\r\n" and blank lines make one), never a submit. */
+		p->paste_gap = p->pos > 0 && p->buf[p->pos - 1] != ' ';
+	} else if (key >= 0x20 && key < KEYM_SPECIAL) {
+		if (p->paste_gap && key != ' ')
+			insert(p, ' ');
+		p->paste_gap = false;
+		insert(p, (unsigned)key);
+	} /* Esc, arrows, Ctrl keys in a paste: dropped */
+	return VIEW_HANDLED | VIEW_REDRAW;
+}
+
+void prompt_paste_end(struct prompt *p)
+{
+	p->paste_gap = false;
+}
+
 /* Display columns of buf[from, to). */
 static int span_width(const struct prompt *p, size_t from, size_t to)
 {
@@ -199,6 +232,37 @@ static int span_width(const struct prompt *p, size_t from, size_t to)
 	return text_width(tmp);
 }
 
+/*
+ * A question's detail, wrapped, on the rows just above row y (rows 2 .. y-1 at
+ * most, over the view). When it cannot fit, its last row says so rather than
+ * cutting the text silently.
+ */
+static void prompt_draw_detail(const struct prompt *p, int y, int cols)
+{
+	attr_t a = colors_attr(ROLE_MESSAGE);
+	const char *s = p->detail;
+	size_t len = 0, skip = 0;
+	int n = 0, room = y - 2, row = 0;
+
+	for (const char *t = s; (len = ui_wrap(t, cols - 2, &skip)) > 0; t += len + skip)
+		n++;
+	if (n == 0 || room < 1)
+		return;
+	row = y - (n < room ? n : room);
+	for (; row < y && (len = ui_wrap(s, cols - 2, &skip)) > 0; row++, s += len + skip) {
+		char line[PROMPT_MAX];
+
+		ui_fill(row, 0, cols, a);
+		if (n > room && row == y - 1) {
+			ui_put(row, 2, cols - 2, "... (too long for this window: make it larger to see all)",
+			       colors_attr(ROLE_WARN));
+			break;
+		}
+		snprintf(line, sizeof line, "%.*s", (int)len, s);
+		ui_put(row, 2, cols - 2, line, a | A_BOLD);
+	}
+}
+
 void prompt_draw(const struct prompt *p, int y, int cols)
 {
 	attr_t a = colors_attr(ROLE_MESSAGE);
@@ -206,6 +270,9 @@ void prompt_draw(const struct prompt *p, int y, int cols)
 	int lw = 0;
 	int room = 0;
 	size_t start = 0;
+
+	if (p->kind == PROMPT_CONFIRM && p->detail[0])
+		prompt_draw_detail(p, y, cols);
 
 	snprintf(label, sizeof label, " %s ", p->label);
 	lw = ui_put_nopad(y, 0, cols, label, colors_attr(ROLE_ACCENT) | A_BOLD);

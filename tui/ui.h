@@ -38,8 +38,22 @@ attr_t colors_attr(enum theme_role r);
 /* ---- input.c: curses keys -> keymap ints ---- */
 
 /* Translates a wget_wch result (rc OK or KEY_CODE_YES, and the character) to a
- * keymap key (code point, 1..26 for Ctrl, KEYM_*), or KEYM_NONE to ignore. */
+ * keymap key (code point, 1..26 for Ctrl, KEYM_*, UI_PASTE_*), or KEYM_NONE to ignore. */
 int input_translate(int rc, wint_t wch);
+
+/*
+ * Bracketed paste: the start and end of pasted text, as input_translate returns
+ * them (beyond every keymap key, so no action is ever bound to them). Between
+ * them the keys are the paste's text, never the person's answer or command.
+ */
+enum { UI_PASTE_BEGIN = KEYM_SPECIAL + 0x10000, UI_PASTE_END };
+
+/*
+ * Turns the terminal's bracketed paste mode on ("ESC [ ? 2004 h": pasted text
+ * comes between ESC [ 200 ~ and ESC [ 201 ~, which input_translate reports as
+ * UI_PASTE_BEGIN/END) or off. On at start and after a suspend; off before endwin.
+ */
+void input_paste_mode(bool on);
 
 /* ---- ui.c: cells and the shell ---- */
 
@@ -132,18 +146,33 @@ struct prompt {
 	prompt_line_fn on_line;
 	prompt_yesno_fn on_yesno;
 	void *ud;
+	char detail[PROMPT_MAX]; /* a question's subject shown whole above it ("": none) */
+	bool paste_gap; /* a pasted line break: one space before the paste's next text */
 };
 
 void prompt_open_line(struct prompt *p, const char *label, const char *initial,
 		      prompt_line_fn fn, void *ud);
 void prompt_open_confirm(struct prompt *p, const char *question, prompt_yesno_fn fn, void *ud);
+/* A question about detail (a command), which is shown whole, wrapped, above it. */
+void prompt_open_confirm_detail(struct prompt *p, const char *question, const char *detail,
+				prompt_yesno_fn fn, void *ud);
 void prompt_close(struct prompt *p);
 bool prompt_active(const struct prompt *p);
 
 /* Handles one key while active (Esc cancels, Enter submits); returns view flags. */
 unsigned prompt_key(struct prompt *p, int key);
 
-/* Draws the prompt on row y and leaves the curses cursor at the edit position. */
+/*
+ * One key of pasted text. A line prompt takes it as text (line breaks and tabs
+ * between words become one space); nothing pasted submits, cancels or answers. Returns view
+ * flags, or VIEW_UNHANDLED when the prompt takes no text (a question, or closed).
+ */
+unsigned prompt_paste_key(struct prompt *p, int key);
+/* The paste ended: a line break at its end adds no space. */
+void prompt_paste_end(struct prompt *p);
+
+/* Draws the prompt on row y (a question's detail on the rows above it, down from
+ * row 2) and leaves the curses cursor at the edit position. */
 void prompt_draw(const struct prompt *p, int y, int cols);
 
 /* ---- help.c: the `?` overlay, generated from the action table ---- */

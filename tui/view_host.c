@@ -649,8 +649,9 @@ static int run_submit(void *ud, const char *text)
 		return 0;
 	}
 	snprintf(d->pending, sizeof d->pending, "%s", text);
-	snprintf(q, sizeof q, "Run `%.100s` on %s? (y/n)", text, host_name(d));
-	app_prompt_confirm(d->app, q, run_answer, d);
+	/* The whole command, wrapped above the question: what runs is what is read. */
+	snprintf(q, sizeof q, "Run the command above on %s? (y/n)", host_name(d));
+	app_prompt_confirm_detail(d->app, q, d->pending, run_answer, d);
 	return 0;
 }
 
