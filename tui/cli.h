@@ -27,5 +27,8 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv);
 int cli_exec(const struct cli_ctx *c, int argc, char **argv);
 int cli_paths(const struct cli_ctx *c, int argc, char **argv);
 int cli_incident(const struct cli_ctx *c, int argc, char **argv);
+int cli_backup(const struct cli_ctx *c, int argc, char **argv);
+int cli_restore(const struct cli_ctx *c, int argc, char **argv);
+int cli_prune(const struct cli_ctx *c, int argc, char **argv);
 
 #endif

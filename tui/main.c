@@ -24,6 +24,9 @@ static const struct command {
 	{ "hosts", cli_hosts, "hosts [--filter PATTERN] [--json]            one probe round over the fleet" },
 	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
 	{ "incident", cli_incident, "incident new|list|show|ack|resolve|problem|report|... incidents and problems" },
+	{ "backup", cli_backup, "backup [--output FILE [--force]]           a verified copy of the database" },
+	{ "restore", cli_restore, "restore FILE [--db PATH] [--force]         put a verified backup in place" },
+	{ "prune", cli_prune, "prune                                      apply retention to probe history" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 };
 
