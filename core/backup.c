@@ -423,8 +423,12 @@ static int backup_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Removes generations in dir beyond the newest keep (names sort by time). */
-static int backup_prune_generations(const char *dir, int keep, int *removed, struct err *e)
+/*
+ * Removes generations in dir beyond the newest keep (names sort by time), never
+ * the one named mine (with a clock set back, older-looking names can be newer).
+ */
+static int backup_prune_generations(const char *dir, int keep, const char *mine, int *removed,
+				    struct err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -438,7 +442,7 @@ static int backup_prune_generations(const char *dir, int keep, int *removed, str
 		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (!backup_is_generation(de->d_name))
+		if (!backup_is_generation(de->d_name) || strcmp(de->d_name, mine) == 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -455,7 +459,8 @@ static int backup_prune_generations(const char *dir, int keep, int *removed, str
 		n++;
 	}
 	qsort(names, n, sizeof *names, backup_name_cmp);
-	for (size_t i = 0; i + (size_t)keep < n; i++) {
+	/* The generation just written (not in names) is one of the keep. */
+	for (size_t i = 0; i + (size_t)keep <= n; i++) {
 		if (unlinkat(dirfd(d), names[i], 0) != 0) {
 			err_set(e, "%s/%s: %s", dir, names[i], strerror(errno));
 			goto out;
@@ -573,8 +578,10 @@ int backup_run(struct store *src, const struct backup_opts *o, struct backup_inf
 	if (backup_seal(tmp, mode, &out->size, out->sha256, e))
 		goto out;
 	if (o->output) {
-		if (snprintf(out->path, sizeof out->path, "%s", o->output) >= (int)sizeof out->path)
+		if (snprintf(out->path, sizeof out->path, "%s", o->output) >= (int)sizeof out->path) {
+			err_set(e, "%s: path too long", o->output);
 			goto out;
+		}
 		if (backup_publish(tmp, out->path, o->force, e))
 			goto out;
 	} else {
@@ -597,8 +604,9 @@ int backup_run(struct store *src, const struct backup_opts *o, struct backup_inf
 	tmp[0] = '\0';
 	if (backup_sync_dir(dir, e))
 		goto out;
-	if (!o->output && backup_prune_generations(dir, o->cfg ? o->cfg->keep : BACKUP_KEEP_DEFAULT,
-						   &out->removed, e))
+	if (!o->output &&
+	    backup_prune_generations(dir, o->cfg ? o->cfg->keep : BACKUP_KEEP_DEFAULT,
+				     strrchr(out->path, '/') + 1, &out->removed, e))
 		goto out;
 	snprintf(text, sizeof text,
 		 "backup: %s (%" PRId64 " bytes, sha256 %s); holds %" PRId64
@@ -830,18 +838,25 @@ int backup_restore(const struct restore_opts *o, struct restore_info *out, struc
 	if (exists) {
 		if (backup_quiesce(o->target, e))
 			goto out;
-		backup_stamp(clock_now_ms(), stamp);
-		if (snprintf(out->replaced, sizeof out->replaced, "%s.replaced-%s", o->target, stamp) >=
-		    (int)sizeof out->replaced) {
-			err_set(e, "%s: path too long", o->target);
-			goto out;
-		}
-		/* A second name for the old inode: the target never goes missing. */
-		if (link(o->target, out->replaced) != 0) {
-			err_set(e, "%s: keeping the replaced database: %s", out->replaced,
-				strerror(errno));
-			out->replaced[0] = '\0';
-			goto out;
+		/* A second name for the old inode: the target never goes missing. One
+		 * name a second: a restore within the same second waits for the next. */
+		for (int tries = 0;; tries++) {
+			backup_stamp(clock_now_ms(), stamp);
+			if (snprintf(out->replaced, sizeof out->replaced, "%s.replaced-%s",
+				     o->target, stamp) >= (int)sizeof out->replaced) {
+				err_set(e, "%s: path too long", o->target);
+				out->replaced[0] = '\0';
+				goto out;
+			}
+			if (link(o->target, out->replaced) == 0)
+				break;
+			if (errno != EEXIST || tries == 2) {
+				err_set(e, "%s: keeping the replaced database: %s", out->replaced,
+					strerror(errno));
+				out->replaced[0] = '\0';
+				goto out;
+			}
+			backup_next_second();
 		}
 	}
 	if (rename(tmp, o->target) != 0) {

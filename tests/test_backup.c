@@ -238,12 +238,93 @@ static void test_generations(void **state)
 	free(bdir);
 }
 
+/* A group-shared database (0660) gives 0660 copies, a private one 0600 ones. */
+static void test_mode_kept(void **state)
+{
+	struct fx *f = *state;
+	struct backup_opts o = { 0 };
+	struct backup_info info;
+	struct err e = { { 0 } };
+	char *out = tu_join(f->dir, "copy.db");
+	struct stat sb;
+
+	add_entry(f->st, NOW_MS, "shared");
+	assert_int_equal(chmod(f->db, 0660), 0);
+	o.output = out;
+	assert_int_equal(backup_run(f->st, &o, &info, &e), 0);
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0660);
+	/* --output refuses an existing file without force, replaces it with force. */
+	assert_int_equal(backup_run(f->st, &o, &info, &e), -1);
+	assert_non_null(strstr(e.msg, "exists: not replaced"));
+	assert_int_equal(chmod(f->db, 0600), 0);
+	o.force = true;
+	assert_int_equal(backup_run(f->st, &o, &info, &e), 0);
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	free(out);
+}
+
+/* Restore: a verified copy goes in, the old one is kept, a restore entry is logged;
+ * a copy whose chain is broken is refused and the target is left as it was. */
+static void test_restore(void **state)
+{
+	struct fx *f = *state;
+	struct backup_opts o = { 0 };
+	struct backup_info info;
+	struct restore_opts ro = { 0 };
+	struct restore_info ri;
+	struct backup_check chk;
+	struct err e = { { 0 } };
+	char *copy = tu_join(f->dir, "copy.db"), *target = tu_join(f->dir, "target.db");
+	struct store *t = NULL;
+	sqlite3 *db = NULL;
+
+	add_entry(f->st, NOW_MS, "one");
+	add_entry(f->st, NOW_MS + 1, "two");
+	clock_unpin();
+	o.output = copy;
+	assert_int_equal(backup_run(f->st, &o, &info, &e), 0);
+	assert_int_equal(info.check.entries, 2);
+	/* The target exists: refused without force. */
+	assert_int_equal(store_open(target, &t, &e), 0);
+	store_close(&t);
+	ro = (struct restore_opts){ .from = copy, .target = target };
+	assert_int_equal(backup_restore(&ro, &ri, &e), -1);
+	assert_non_null(strstr(e.msg, "--force replaces it"));
+	ro.force = true;
+	assert_int_equal(backup_restore(&ro, &ri, &e), 0);
+	assert_int_equal(ri.check.entries, 2);
+	assert_string_equal(ri.check.head, info.check.head);
+	assert_string_equal(ri.sha256, info.sha256);
+	assert_non_null(strstr(ri.replaced, "target.db.replaced-"));
+	assert_int_equal(backup_verify_file(target, &chk, &e), 0);
+	assert_int_equal(chk.entries, 3); /* the restore entry */
+	assert_int_equal(backup_verify_file(ri.replaced, &chk, &e), 0);
+	assert_int_equal(chk.entries, 0);
+	/* Break the copy's chain: refused, target unchanged. */
+	assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER log_no_update;"
+				      "UPDATE log_entries SET text = 'three' WHERE id = 2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(backup_restore(&ro, &ri, &e), -1);
+	assert_non_null(strstr(e.msg, "fails verification, not restored"));
+	assert_non_null(strstr(e.msg, "chain is broken at entry #2"));
+	assert_int_equal(backup_verify_file(target, &chk, &e), 0);
+	assert_int_equal(chk.entries, 3);
+	free(copy);
+	free(target);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	};
 
 	tu_init(NULL);
