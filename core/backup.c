@@ -458,7 +458,8 @@ static int backup_prune_generations(const char *dir, int keep, const char *mine,
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, backup_name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, backup_name_cmp);
 	/* The generation just written (not in names) is one of the keep. */
 	for (size_t i = 0; i + (size_t)keep <= n; i++) {
 		if (unlinkat(dirfd(d), names[i], 0) != 0) {
