@@ -24,7 +24,8 @@ sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
 ( while :; do $OPSDECK log add "written during the backup" >/dev/null || exit 1; done ) &
 writer=$!
 start=$(maxid "$db")
-while [ "$(maxid "$db")" -lt $((start + 3)) ]; do :; done
+for _ in $(seq 1 1200); do [ "$(maxid "$db")" -ge $((start + 3)) ] && break; sleep 0.05; done
+[ "$(maxid "$db")" -ge $((start + 3)) ] || fail "the writer wrote nothing"
 before=$(maxid "$db")
 out=$($OPSDECK backup --output "$T/during.db")
 after=$(maxid "$db")
