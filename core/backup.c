@@ -723,31 +723,19 @@ static int64_t backup_file_size(const char *path)
 
 /*
  * Readies the live target for replacement: checkpoints it through SQLite (as the
- * last connection, SQLite then removes its -wal and -shm itself), and refuses
- * when a writer holds it or a non-empty -wal is left, since removing that would
- * lose committed writes. Left-over empty -wal/-shm with no holder are stale and
- * are removed, so the restored file never meets the old database's WAL.
+ * last connection, SQLite then removes its -wal and -shm itself), then refuses
+ * when another process holds it open. A target SQLite cannot checkpoint (a
+ * broken file: the reason to restore) goes on; backup_detach_wal keeps its WAL.
  */
 static int backup_quiesce(const char *target, struct err *e)
 {
-	char wal[BACKUP_PATH_MAX + 8], shm[BACKUP_PATH_MAX + 8];
 	sqlite3 *db = NULL;
 	long pid;
-	int rc = -1;
 
-	snprintf(wal, sizeof wal, "%s-wal", target);
-	snprintf(shm, sizeof shm, "%s-shm", target);
-	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) ==
 	    SQLITE_OK) {
-		err_set(e, "%s: %s", target, db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK) {
-		err_set(e, "%s: checkpoint: %s", target, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	}
 	sqlite3_close(db);
 	if ((pid = backup_holder_pid(target)) != 0) {
@@ -759,17 +747,33 @@ static int backup_quiesce(const char *target, struct err *e)
 				target);
 		return -1;
 	}
-	if (backup_file_size(wal) != 0) {
-		err_set(e, "%s: its write-ahead log could not be checkpointed: not replaced", target);
-		goto out;
+	return 0;
+}
+
+/*
+ * Clears the target's -wal and -shm before the copy takes its name, so the
+ * restored file never meets the old database's WAL. A non-empty -wal (writes
+ * that could not be checkpointed) moves to REPLACED-wal, beside the database it
+ * belongs to; with no holder, -shm is only a cache and is removed.
+ */
+static int backup_detach_wal(const char *target, const char *replaced, struct err *e)
+{
+	char wal[BACKUP_PATH_MAX + 8], shm[BACKUP_PATH_MAX + 8], keep[BACKUP_PATH_MAX + 8];
+	int64_t size;
+
+	snprintf(wal, sizeof wal, "%s-wal", target);
+	snprintf(shm, sizeof shm, "%s-shm", target);
+	snprintf(keep, sizeof keep, "%s-wal", replaced);
+	size = backup_file_size(wal);
+	if (size < 0 || (size > 0 && rename(wal, keep) != 0)) {
+		err_set(e, "%s: keeping its write-ahead log: %s", target, strerror(errno));
+		return -1;
 	}
 	if ((unlink(wal) != 0 && errno != ENOENT) || (unlink(shm) != 0 && errno != ENOENT)) {
-		err_set(e, "%s: removing its stale -wal/-shm: %s", target, strerror(errno));
-		goto out;
+		err_set(e, "%s: removing its -wal/-shm: %s", target, strerror(errno));
+		return -1;
 	}
-	rc = 0;
-out:
-	return rc;
+	return 0;
 }
 
 int backup_restore(const struct restore_opts *o, struct restore_info *out, struct err *e)
@@ -859,6 +863,8 @@ int backup_restore(const struct restore_opts *o, struct restore_info *out, struc
 			}
 			backup_next_second();
 		}
+		if (backup_detach_wal(o->target, out->replaced, e))
+			goto out;
 	}
 	if (rename(tmp, o->target) != 0) {
 		err_set(e, "%s: %s", o->target, strerror(errno));

@@ -137,6 +137,37 @@ $OPSDECK --db "$T/r/new.db" log list --category system | grep -q "restore: .*the
 ls -A "$T/r" | grep -q '^\.opsdeck-' && fail "temporary files left: $(ls -A "$T/r")"
 ok "restore --force keeps the replaced database (same bytes, mode), verifies, logs"
 
+# A broken live database (the reason to restore) is replaced with --force and kept.
+head -c 16384 /dev/urandom >"$T/r/broken.db"
+bsum=$(sha256sum <"$T/r/broken.db")
+out=$($OPSDECK restore "$g2" --db "$T/r/broken.db" --force)
+kept=$(echo "$out" | sed -n 's/^replaced database kept as //p')
+[ "$(sha256sum <"$kept")" = "$bsum" ] || fail "broken database not kept as it was"
+$OPSDECK --db "$T/r/broken.db" log verify >/dev/null || fail "restore over a broken database"
+ok "a broken database is replaced with --force and kept byte for byte"
+
+# A database whose last writes are only in its -wal (its writer died): restore
+# folds them into the kept copy, and the restored file never meets that WAL.
+$OPSDECK --db "$T/r/src.db" log add "checkpointed" >/dev/null
+mkfifo "$T/fifo2"
+sqlite3 "$T/r/src.db" <"$T/fifo2" >/dev/null &
+holder=$!
+exec 4>"$T/fifo2"
+echo "PRAGMA wal_autocheckpoint = 0; INSERT INTO samples(host, probe, ts, state, summary) VALUES ('h', 'p', 1, 0, 'only in the wal');" >&4
+for _ in $(seq 1 500); do [ -s "$T/r/src.db-wal" ] && break; sleep 0.01; done
+[ -s "$T/r/src.db-wal" ] || fail "no -wal to test with"
+cp "$T/r/src.db" "$T/r/crashed.db" && cp "$T/r/src.db-wal" "$T/r/crashed.db-wal"
+exec 4>&-
+wait "$holder" || true
+out=$($OPSDECK restore "$g2" --db "$T/r/crashed.db" --force)
+kept=$(echo "$out" | sed -n 's/^replaced database kept as //p')
+[ "$(sqlite3 "$kept" "SELECT summary FROM samples WHERE host = 'h'")" = "only in the wal" ] ||
+	fail "the old database's WAL writes were lost"
+[ "$(sqlite3 "$T/r/crashed.db" "SELECT count(*) FROM samples WHERE host = 'h'")" = 0 ] ||
+	fail "the restored database holds the old WAL's rows"
+$OPSDECK --db "$T/r/crashed.db" log verify >/dev/null || fail "restored database after a crashed one"
+ok "restore keeps the old database's WAL writes with it, the new file starts clean"
+
 # 6. Retention: old samples go, log entries never; one entry says how many.
 printf 'retention:\n  samples: 30d\n  outputs: 7d\n' >"$XDG_CONFIG_HOME/opsdeck/config.yaml"
 rdb=$T/ret.db
