@@ -100,8 +100,9 @@ struct restore_info {
  * Restores o->from into o->target: refuses a copy that fails verification, a
  * target that exists without force, and a target another process holds open
  * (even with force: its uncheckpointed writes would be lost). Keeps the old file
- * as TARGET.replaced-YYYYMMDDTHHMMSSZ (same inode, so same mode), puts the copy
- * in place with rename, verifies the result and logs a restore entry in it.
+ * as TARGET.replaced-YYYYMMDDTHHMMSSZ (same inode, so same mode; checkpointed
+ * first, or with its -wal moved beside it when SQLite cannot checkpoint it), puts
+ * the copy in place with rename, verifies the result and logs a restore entry.
  * Returns 0, or -1 with e set (the target is untouched unless e says otherwise).
  */
 int backup_restore(const struct restore_opts *o, struct restore_info *out, struct err *e);
