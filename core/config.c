@@ -68,6 +68,39 @@ static void config_read_wfiles(const struct schema_entry *se, const struct ydoc 
 	}
 }
 
+/* backup and retention have readers of their own (core/backup.c, core/retention.c);
+ * the table names them, so they are known settings, documented and checked here. */
+static void config_read_backup(const struct schema_entry *se, const struct ydoc *doc,
+			       const struct ynode *v, void *target, struct schema_diags *d,
+			       void *ctx)
+{
+	struct err e = {{0}};
+	const char *home = getenv("HOME");
+
+	(void)se;
+	(void)v;
+	(void)ctx;
+	if (backup_config_read(doc, home ? home : "", target, &e) < 0) {
+		backup_config_defaults(target);
+		schema_diags_add(d, false, e.msg);
+	}
+}
+
+static void config_read_retention(const struct schema_entry *se, const struct ydoc *doc,
+				  const struct ynode *v, void *target, struct schema_diags *d,
+				  void *ctx)
+{
+	struct err e = {{0}};
+
+	(void)se;
+	(void)v;
+	(void)ctx;
+	if (retention_config_read(doc, target, &e) < 0) {
+		retention_config_defaults(target);
+		schema_diags_add(d, false, e.msg);
+	}
+}
+
 static const struct schema_entry config_witness_entries[] = {
 	{ .name = "every", .type = SCHEMA_DURATION, WITNESS_FIELD(every_ms), .min = 60000,
 	  .max = 7LL * 24 * 3600 * 1000, .def = "15m",
@@ -112,6 +145,13 @@ static const struct schema_entry config_entries[] = {
 	  .min = 1, .max = 3600, .def = "30", .help = "seconds a command may run by default" },
 	{ .name = "output_cap_kib", .type = SCHEMA_INT, CONFIG_FIELD(output_cap_kib), .min = 1,
 	  .max = 16384, .def = "64", .help = "KiB of output kept per command" },
+	{ .name = "backup", .type = SCHEMA_MAP, CONFIG_FIELD(backup), .read = config_read_backup,
+	  .type_doc = "map {dir, keep}", .def_doc = "{dir: backups/ beside the database, keep: 7}",
+	  .help = "where `opsdeck backup` keeps its generations, and how many" },
+	{ .name = "retention", .type = SCHEMA_MAP, CONFIG_FIELD(retention),
+	  .read = config_read_retention, .type_doc = "map {samples, outputs}",
+	  .def_doc = "{samples: 30d, outputs: 7d}",
+	  .help = "how long `opsdeck prune` keeps probe samples and outputs (or forever)" },
 	{ .name = "witness", .type = SCHEMA_MAP, CONFIG_FIELD(witness),
 	  .sub = &config_witness_schema, .type_doc = "map {every, command, verify_command, files}",
 	  .def_doc = "no witness",
@@ -125,6 +165,8 @@ void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	schema_defaults(&config_schema, c);
+	backup_config_defaults(&c->backup);
+	retention_config_defaults(&c->retention);
 }
 
 void config_load_diags(const char *path, struct config *c, struct schema_diags *d)

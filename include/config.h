@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backup.h"
 #include "err.h"
+#include "retention.h"
 #include "schema.h"
 
 #define CONFIG_WITNESS_MAX_FILES 8
@@ -55,6 +57,8 @@ struct config {
 	int command_timeout_s;
 	int output_cap_kib;
 	struct config_witness witness;
+	struct backup_config backup;       /* read by core/backup.c's own reader */
+	struct retention_config retention; /* read by core/retention.c's own reader */
 };
 
 /* The table of config.yaml's settings. */

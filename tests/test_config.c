@@ -202,7 +202,7 @@ static void test_unknown_key(void **state)
 
 	assert_int_equal(load(f, "theme: light\ncolour: red\nclock_seconds: yes\n", &c, &e), -1);
 	snprintf(want, sizeof want, "%s:2:1: unknown setting 'colour' (known: theme, clock_seconds, data_poll_ms, inventory, "
-		 "known_hosts, ssh_config, max_handshakes, connect_timeout_s, command_timeout_s, output_cap_kib, witness)",
+		 "known_hosts, ssh_config, max_handshakes, connect_timeout_s, command_timeout_s, output_cap_kib, backup, retention, witness)",
 		 f->path);
 	assert_string_equal(e.msg, want);
 	/* an unknown key drops nothing: the settings before and after it apply */
@@ -359,7 +359,7 @@ static void test_message_sanitised(void **state)
 	}
 	assert_diag(f, &d, 0, "1:1: unknown setting 'colour' (known: theme, clock_seconds, data_poll_ms, "
 			      "inventory, known_hosts, ssh_config, max_handshakes, connect_timeout_s, "
-			      "command_timeout_s, output_cap_kib, witness)");
+			      "command_timeout_s, output_cap_kib, backup, retention, witness)");
 	assert_diag(f, &d, 1, "2:8: theme contains control characters");
 	assert_diag(f, &d, 2, "3:15: data_poll_ms must be a whole number, not 'fast'");
 	schema_diags_free(&d);

@@ -41,5 +41,8 @@ int cli_config(const struct cli_ctx *c, int argc, char **argv);
  * run (a setting that chooses hosts or keys is bad) unless command is "config".
  */
 int cli_config_report(const char *prog, const char *path, struct config *cfg, const char *command);
+int cli_backup(const struct cli_ctx *c, int argc, char **argv);
+int cli_restore(const struct cli_ctx *c, int argc, char **argv);
+int cli_prune(const struct cli_ctx *c, int argc, char **argv);
 
 #endif

@@ -27,6 +27,9 @@ static const struct command {
 	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
 	{ "incident", cli_incident, "incident new|list|show|ack|resolve|problem|report|... incidents and problems" },
 	{ "inventory", cli_inventory, "inventory list [PATTERN] [--json]          the resolved hosts (ansible-inventory's JSON)" },
+	{ "backup", cli_backup, "backup [--output FILE [--force]]           a verified copy of the database" },
+	{ "restore", cli_restore, "restore FILE [--db PATH] [--force]         put a verified backup in place" },
+	{ "prune", cli_prune, "prune                                      apply retention to probe history" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 	{ "config", cli_config, "config check|schema [--markdown]           check every settings file; the settings table" },
 };
