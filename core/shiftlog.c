@@ -873,7 +873,20 @@ int shiftlog_anchor_parse(const char *s, struct shiftlog_anchor *a, int *col)
 	}
 	n = anchor_scan(p, a);
 	if (n == 0 || p[n] != '\0') {
-		*col = (int)(n ? n : 0) + 1;
+		/* Point at the first byte that does not fit "ID:HASH". */
+		const char *q = p + (*p == '#');
+
+		q += strspn(q, "0123456789");
+		if (q > p + (*p == '#') && *q == ':') {
+			const char *h = ++q;
+
+			q += strspn(q, "0123456789abcdef");
+			if (*q == '\0' && q - h < SHIFTLOG_HASH_HEX - 1)
+				q = h; /* too short: point at the hash */
+			else if (q - h > SHIFTLOG_HASH_HEX - 1)
+				q = h + SHIFTLOG_HASH_HEX - 1;
+		}
+		*col = (int)(q - s) + 1;
 		return -1;
 	}
 	return 0;
@@ -911,13 +924,12 @@ int shiftlog_anchor_check(struct store *st, const struct shiftlog_anchor *a, cha
 
 		rc = h && strcmp((const char *)h, a->hash) == 0 ? 0 : 1;
 		if (rc)
-			snprintf(why, len, "entry #%" PRId64 " does not have the anchored hash "
-				 "%" PRId64 ":%s (the log was rewritten)", a->id, a->id, a->hash);
+			snprintf(why, len, "entry #%" PRId64 " has another hash (the log was "
+				 "rewritten)", a->id);
 	} else if (r == SQLITE_DONE) {
 		rc = 1;
-		snprintf(why, len, "the log ends at #%" PRId64 ", before the anchored entry "
-			 "%" PRId64 ":%s (entries were cut off the end)", shiftlog_last_id(st),
-			 a->id, a->hash);
+		snprintf(why, len, "the log ends at #%" PRId64 ", before entry #%" PRId64
+			 " (entries were cut off the end)", shiftlog_last_id(st), a->id);
 	} else {
 		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
 	}
