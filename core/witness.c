@@ -372,6 +372,22 @@ static void witness_ssh_done(void *ud, size_t host, const struct fleet_result *r
 	res->out = strndup(r->out ? r->out : "", r->out_len);
 }
 
+/* True when the one host failed to connect, or waits on a key or a person. */
+static bool witness_ssh_gave_up(const struct fleet *f)
+{
+	static const enum fleet_state stop[] = {
+		FLEET_DOWN, FLEET_KEY_UNKNOWN, FLEET_KEY_CHANGED, FLEET_KEY_REJECTED,
+		FLEET_AUTH_FAILED, FLEET_DISABLED,
+	};
+	struct fleet_status fs;
+
+	fleet_status(f, 0, &fs);
+	for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+		if (fs.state == stop[i])
+			return true;
+	return false;
+}
+
 /*
  * Runs command on the inventory host named host and waits for it. *out gets its
  * output (caller frees) when out is not NULL. Returns 0, or -1 with e set.
@@ -415,14 +431,16 @@ static int witness_ssh_run(const struct witness_ssh *ssh, const char *host, cons
 		if (poll(fds, n, wait) < 0 && errno != EINTR)
 			break;
 		fleet_dispatch(f, fds, n);
+		if (!res.done && witness_ssh_gave_up(f))
+			break; /* no retrying with backoff: a witness answers now or is unreachable */
 	}
 	if (!res.done) {
 		struct fleet_status fs;
 
 		fleet_status(f, 0, &fs);
-		err_set(e, "witness host %s: no answer in %d s (%s%s%s)", host, timeout / 1000,
+		err_set(e, "witness host %s: not reached (%s%s%s)", host,
 			fleet_state_name(fs.state), fs.last_error ? ": " : "",
-			fs.last_error ? fs.last_error : "");
+			fs.last_error ? fs.last_error : "no answer in time");
 		goto out;
 	}
 	if (res.error[0] || res.exit_status != 0) {
