@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "fleet.h"
 #include "inventory.h"
+#include "text.h"
 #include "witness.h"
 #include "yamlutil.h"
 
@@ -200,7 +201,8 @@ bool witness_due(const struct witness_config *w, const struct witness_state *s, 
 /*
  * Runs argv with in (may be NULL) on its stdin and, when out is not NULL, its
  * stdout collected into *out (caller frees; NUL-terminated). Without out, its
- * stdout goes to our stderr, so a command like `tee` cannot mix into a report.
+ * stdout and stderr are collected instead, so nothing reaches a report or the
+ * console's screen, and the first line of it (sanitised) goes into the error.
  * Returns 0 when it exited 0, -1 with e set otherwise (including the deadline).
  */
 static int witness_run(char *const argv[], const char *in, char **out, struct err *e)
@@ -213,7 +215,9 @@ static int witness_run(char *const argv[], const char *in, char **out, struct er
 	int status = 0;
 	int rc = -1;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) || (out && pipe2(po, O_CLOEXEC))) {
+	size_t keep = out ? WITNESS_OUT_CAP : 1024; /* without out: enough for a message */
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) || pipe2(po, O_CLOEXEC)) {
 		err_set(e, "%s: %s", argv[0], strerror(errno));
 		goto out;
 	}
@@ -224,17 +228,17 @@ static int witness_run(char *const argv[], const char *in, char **out, struct er
 	}
 	if (pid == 0) {
 		dup2(sv[1], 0);
-		dup2(out ? po[1] : 2, 1);
+		dup2(po[1], 1);
+		if (!out)
+			dup2(po[1], 2);
 		execvp(argv[0], argv);
 		fprintf(stderr, "opsdeck: witness: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (out) {
-		close(po[1]);
-		po[1] = -1;
-	}
+	close(po[1]);
+	po[1] = -1;
 	if (in_len == 0)
 		shutdown(sv[0], SHUT_WR);
 	/* Feed stdin and drain stdout together, so neither side can block the other. */
@@ -257,26 +261,39 @@ static int witness_run(char *const argv[], const char *in, char **out, struct er
 			}
 		}
 		if (p[1].revents) {
-			ssize_t n;
+			char chunk[4096];
+			ssize_t n = read(po[0], chunk, sizeof chunk);
+			size_t take = n > 0 ? (size_t)n : 0;
 
-			if (len + 4096 + 1 > cap) {
-				char *nb = NULL;
-
-				if (cap >= WITNESS_OUT_CAP ||
-				    !(nb = realloc(buf, cap ? cap * 2 : 8192))) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(po[0]);
+				po[0] = -1;
+				continue;
+			}
+			if (len + take + 1 > keep) {
+				if (out) {
 					err_set(e, "%s: output too large", argv[0]);
 					goto out;
 				}
+				take = keep - 1 - len; /* a message's worth; the rest is drained */
+			}
+			if (len + take + 1 > cap) {
+				size_t ncap = cap ? cap : 4096;
+				char *nb = NULL;
+
+				while (ncap < len + take + 1)
+					ncap *= 2;
+				if (!(nb = realloc(buf, ncap))) {
+					err_set(e, "out of memory");
+					goto out;
+				}
 				buf = nb;
-				cap = cap ? cap * 2 : 8192;
+				cap = ncap;
 			}
-			n = read(po[0], buf + len, cap - len - 1);
-			if (n > 0) {
-				len += (size_t)n;
-			} else if (n == 0 || errno != EINTR) {
-				close(po[0]);
-				po[0] = -1;
-			}
+			memcpy(buf + len, chunk, take);
+			len += take;
 		}
 	}
 	/* The command has had its input and closed its output: wait for it to exit. */
@@ -294,8 +311,18 @@ static int witness_run(char *const argv[], const char *in, char **out, struct er
 	}
 	pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		err_set(e, "%s: %s %d", argv[0], WIFEXITED(status) ? "exit status" : "signal",
-			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		char *said = NULL;
+
+		if (!out && buf) {
+			buf[len] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			said = text_sanitize_str(buf, 0);
+		}
+		err_set(e, "%s: %s %d%s%.200s", argv[0],
+			WIFEXITED(status) ? "exit status" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			said && *said ? ": " : "", said ? said : "");
+		free(said);
 		goto out;
 	}
 	if (out) {

@@ -764,6 +764,18 @@ static void test_witness_command(void **state)
 	/* A witness that fails to run is "unreachable". */
 	back[0] = "false";
 	assert_int_equal(witness_verify(&w, &ssh, f->st, &r, &e), 3);
+	/* A failing command: its first line of output (sanitised) says why. */
+	{
+		char *bad[] = { "sh", "-c", "printf 'no route\\033[31m to loghost\\nmore\\n' >&2; "
+				"exit 4", NULL };
+
+		w.command = bad;
+		exec_ok(f->st, "UPDATE log_entries SET text = 'entry' WHERE id = 2");
+		rechain_ts(f->st, 2, 1700000000000LL);
+		exec_ok(f->st, "INSERT INTO log_fts(log_fts) VALUES ('rebuild')");
+		assert_int_equal(witness_send(&w, &ssh, &ws, f->st, true, line, &e), -1);
+		assert_string_equal(e.msg, "sh: exit status 4: no route to loghost");
+	}
 	free(file);
 }
 
