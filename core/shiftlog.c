@@ -675,18 +675,15 @@ static int verify_row_types(sqlite3_stmt *s, int64_t id, char *why, size_t len)
 
 /*
  * The search index must hold every entry: removing one from log_fts hides it from
- * `log search` without touching the chain. First a cheap check that works on a
- * read-only file (every entry has its row in the index's docsize table), then
- * FTS5's own integrity check against the content table, which needs a write
- * statement and is skipped (noted in res->notes) when the file is read-only.
+ * `log search` without touching the chain. verify_fts_rows is a cheap check, in the
+ * walk's snapshot, that works on a read-only file: every entry has its row in the
+ * index's docsize table.
  */
-static int verify_fts(struct store *st, struct shiftlog_verify_result *res, struct err *e)
+static int verify_fts_rows(struct store *st, struct shiftlog_verify_result *res, struct err *e)
 {
 	static const char missing[] =
 		"SELECT e.id FROM log_entries e WHERE NOT EXISTS"
 		" (SELECT 1 FROM log_fts_docsize d WHERE d.id = e.id) ORDER BY e.id LIMIT 1";
-	static const char check[] =
-		"INSERT INTO log_fts(log_fts, rank) VALUES ('integrity-check', 1)";
 	sqlite3_stmt *s = NULL;
 	int r;
 
@@ -704,9 +701,22 @@ static int verify_fts(struct store *st, struct shiftlog_verify_result *res, stru
 		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
 		return -1;
 	}
-	if (res->first_bad)
-		return 0;
-	r = sqlite3_exec(store_db(st), check, NULL, NULL, NULL);
+	return 0;
+}
+
+/*
+ * FTS5's own integrity check of the index against the content table. It is a
+ * write statement: run outside the walk's read transaction (upgrading that one
+ * could fail on a newer snapshot), or inside the caller's write transaction.
+ * Skipped, with a note in res->notes, when the file is read-only.
+ */
+static int verify_fts_index(struct store *st, struct shiftlog_verify_result *res,
+			    struct err *e)
+{
+	static const char check[] =
+		"INSERT INTO log_fts(log_fts, rank) VALUES ('integrity-check', 1)";
+	int r = sqlite3_exec(store_db(st), check, NULL, NULL, NULL);
+
 	if ((r & 0xff) == SQLITE_READONLY) {
 		snprintf(res->notes, sizeof res->notes,
 			 "read-only file: the search index was checked for missing entries only");
@@ -792,7 +802,13 @@ int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (!res->first_bad && verify_fts(st, res, e))
+	if (!res->first_bad && verify_fts_rows(st, res, e))
+		goto out;
+	if (own_txn) {
+		sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+		own_txn = false;
+	}
+	if (!res->first_bad && verify_fts_index(st, res, e))
 		goto out;
 	rc = 0;
 out:
