@@ -249,7 +249,7 @@ int shiftlog_shift_current(struct store *st, struct shiftlog_shift *out, struct 
 
 /* ---- append ---- */
 
-static const char SQL_LAST[] = "SELECT id, hash FROM log_entries ORDER BY id DESC LIMIT 1";
+static const char SQL_LAST[] = "SELECT id, hash, ts FROM log_entries ORDER BY id DESC LIMIT 1";
 static const char SQL_EXISTS[] = "SELECT 1 FROM log_entries WHERE id = ?";
 static const char SQL_INSERT[] =
 	"INSERT INTO log_entries(id, ts, operator, shift_id, category, severity, text, host,"
@@ -271,6 +271,10 @@ static int append_locked(struct store *st, struct shiftlog_entry *x, struct err 
 	if (r == SQLITE_ROW) {
 		x->id = sqlite3_column_int64(s, 0) + 1;
 		snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+		/* Time never goes backwards along the chain (verify checks it): after a
+		 * clock step back, an entry takes its predecessor's time. */
+		if (x->ts_ms < sqlite3_column_int64(s, 2))
+			x->ts_ms = sqlite3_column_int64(s, 2);
 	} else if (r == SQLITE_DONE) {
 		x->id = 1;
 	} else {
@@ -602,6 +606,140 @@ out:
 
 /* ---- verify ---- */
 
+/*
+ * The stored type of every hashed column. The hash is computed over values as the
+ * C API converts them (a REAL ts to an integer, text up to its first NUL), so a
+ * value of another type, or text with a NUL in it, could hide bytes the hash does
+ * not cover: verify refuses both instead of converting.
+ */
+static const struct {
+	int col;
+	const char *name;
+	int type;      /* SQLITE_INTEGER or SQLITE_TEXT */
+	bool nullable; /* a NULL is allowed (an optional reference or host) */
+} verify_cols[] = {
+	{ 0, "id", SQLITE_INTEGER, false },      { 1, "ts", SQLITE_INTEGER, false },
+	{ 2, "operator", SQLITE_TEXT, false },   { 3, "shift_id", SQLITE_INTEGER, true },
+	{ 4, "category", SQLITE_TEXT, false },   { 5, "severity", SQLITE_TEXT, false },
+	{ 6, "text", SQLITE_TEXT, false },       { 7, "host", SQLITE_TEXT, true },
+	{ 8, "incident_id", SQLITE_INTEGER, true }, { 9, "window_id", SQLITE_INTEGER, true },
+	{ 10, "run_id", SQLITE_INTEGER, true },  { 11, "corrects", SQLITE_INTEGER, true },
+	{ 12, "hash", SQLITE_TEXT, false },
+};
+
+static const char *verify_type_name(int t)
+{
+	static const char *const names[] = {
+		[SQLITE_INTEGER] = "an integer", [SQLITE_FLOAT] = "a real number",
+		[SQLITE_TEXT] = "text",          [SQLITE_BLOB] = "a blob",
+		[SQLITE_NULL] = "NULL",
+	};
+
+	return t > 0 && t <= SQLITE_NULL ? names[t] : "unknown";
+}
+
+/*
+ * Checks the stored form of the current row against verify_cols before anything
+ * converts it. Returns 0, or -1 with why filled.
+ */
+static int verify_row_types(sqlite3_stmt *s, int64_t id, char *why, size_t len)
+{
+	for (size_t i = 0; i < sizeof verify_cols / sizeof verify_cols[0]; i++) {
+		int c = verify_cols[i].col;
+		int t = sqlite3_column_type(s, c);
+
+		if (t == SQLITE_NULL && verify_cols[i].nullable)
+			continue;
+		if (t != verify_cols[i].type) {
+			snprintf(why, len, "entry #%" PRId64 " stores %s as %s, not %s: bytes the "
+				 "hash does not cover", id, verify_cols[i].name, verify_type_name(t),
+				 verify_type_name(verify_cols[i].type));
+			return -1;
+		}
+		if (t == SQLITE_TEXT) {
+			const unsigned char *p = sqlite3_column_text(s, c);
+			int n = sqlite3_column_bytes(s, c);
+
+			if (p && memchr(p, '\0', (size_t)n)) {
+				snprintf(why, len, "entry #%" PRId64 " has a NUL byte in %s: bytes the "
+					 "hash does not cover", id, verify_cols[i].name);
+				return -1;
+			}
+			if (c == 12 && n != SHIFTLOG_HASH_HEX - 1) {
+				snprintf(why, len, "entry #%" PRId64 " has a hash of %d bytes, not 64",
+					 id, n);
+				return -1;
+			}
+		} else if (verify_cols[i].nullable && sqlite3_column_int64(s, c) <= 0) {
+			/* 0 and NULL hash alike; append stores NULL, so 0 is not ours. */
+			snprintf(why, len, "entry #%" PRId64 " has %s %" PRId64 " (a reference is a "
+				 "positive id or NULL)", id, verify_cols[i].name,
+				 (int64_t)sqlite3_column_int64(s, c));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The search index must hold every entry: removing one from log_fts hides it from
+ * `log search` without touching the chain. verify_fts_rows is a cheap check, in the
+ * walk's snapshot, that works on a read-only file: every entry has its row in the
+ * index's docsize table.
+ */
+static int verify_fts_rows(struct store *st, struct shiftlog_verify_result *res, struct err *e)
+{
+	static const char missing[] =
+		"SELECT e.id FROM log_entries e WHERE NOT EXISTS"
+		" (SELECT 1 FROM log_fts_docsize d WHERE d.id = e.id) ORDER BY e.id LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (!(s = store_prepare(st, missing, e)))
+		return -1;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		res->first_bad = sqlite3_column_int64(s, 0);
+		snprintf(res->reason, sizeof res->reason,
+			 "entry #%" PRId64 " is missing from the search index (removed from "
+			 "log_fts)", res->first_bad);
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * FTS5's own integrity check of the index against the content table. It is a
+ * write statement: run outside the walk's read transaction (upgrading that one
+ * could fail on a newer snapshot), or inside the caller's write transaction.
+ * Skipped, with a note in res->notes, when the file is read-only.
+ */
+static int verify_fts_index(struct store *st, struct shiftlog_verify_result *res,
+			    struct err *e)
+{
+	static const char check[] =
+		"INSERT INTO log_fts(log_fts, rank) VALUES ('integrity-check', 1)";
+	int r = sqlite3_exec(store_db(st), check, NULL, NULL, NULL);
+
+	if ((r & 0xff) == SQLITE_READONLY) {
+		snprintf(res->notes, sizeof res->notes,
+			 "read-only file: the search index was checked for missing entries only");
+	} else if ((r & 0xff) == SQLITE_CORRUPT) {
+		res->first_bad = -1;
+		snprintf(res->reason, sizeof res->reason,
+			 "the search index does not match the log (log_fts was edited)");
+	} else if (r != SQLITE_OK) {
+		err_set(e, "%s: search index check: %s", store_path(st),
+			sqlite3_errmsg(store_db(st)));
+		return -1;
+	}
+	return 0;
+}
+
 int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct err *e)
 {
 	/* No correction count here: verify reads each row once, in order. */
@@ -613,22 +751,29 @@ int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct
 	struct shiftlog_entry x;
 	char prev[SHIFTLOG_HASH_HEX] = "";
 	char want[SHIFTLOG_HASH_HEX];
-	int64_t prev_id = 0;
+	int64_t prev_id = 0, prev_ts = INT64_MIN;
+	bool own_txn = !store_in_txn(st);
 	int rc = -1;
 	int r;
 
 	memset(res, 0, sizeof *res);
 	/* One read transaction: the walk sees a single consistent snapshot. */
-	if (store_exec(st, "BEGIN", e))
+	if (own_txn && store_exec(st, "BEGIN", e))
 		return -1;
 	if (!(s = store_prepare(st, sql, e)))
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+
+		res->checked++;
+		if (verify_row_types(s, id, res->reason, sizeof res->reason)) {
+			res->first_bad = id;
+			break;
+		}
 		if (row_to_entry(s, &x)) {
 			err_set(e, "out of memory");
 			goto out;
 		}
-		res->checked++;
 		shiftlog_hash(&x, prev, want);
 		if (x.id != prev_id + 1) {
 			res->first_bad = x.id;
@@ -640,9 +785,21 @@ int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct
 			snprintf(res->reason, sizeof res->reason,
 				 "entry #%" PRId64 " does not match its hash: its content, or the "
 				 "entry before it, was changed", x.id);
+		} else if (x.ts_ms < prev_ts) {
+			res->first_bad = x.id;
+			snprintf(res->reason, sizeof res->reason,
+				 "entry #%" PRId64 " is older than entry #%" PRId64 ": time went "
+				 "backwards", x.id, prev_id);
 		}
 		snprintf(prev, sizeof prev, "%s", x.hash);
 		prev_id = x.id;
+		prev_ts = x.ts_ms;
+		if (!res->first_bad) {
+			res->head_id = x.id;
+			res->head_ts_ms = x.ts_ms;
+			snprintf(res->head_hash, sizeof res->head_hash, "%s", x.hash);
+			snprintf(res->head_operator, sizeof res->head_operator, "%s", x.operator_name);
+		}
 		shiftlog_entry_clear(&x);
 		if (res->first_bad)
 			break;
@@ -651,11 +808,199 @@ int shiftlog_verify(struct store *st, struct shiftlog_verify_result *res, struct
 		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
 		goto out;
 	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!res->first_bad && verify_fts_rows(st, res, e))
+		goto out;
+	if (own_txn) {
+		sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+		own_txn = false;
+	}
+	if (!res->first_bad && verify_fts_index(st, res, e))
+		goto out;
 	rc = 0;
 out:
 	sqlite3_finalize(s);
-	sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+	if (own_txn)
+		sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+	if (res->first_bad)
+		res->head_id = 0, res->head_hash[0] = '\0';
 	return rc;
+}
+
+/* ---- anchors ---- */
+
+static bool anchor_is_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Reads "ID:HASH" (ID may start with '#') at p; returns the bytes used, or 0. */
+static size_t anchor_scan(const char *p, struct shiftlog_anchor *a)
+{
+	const char *q = p;
+	int64_t id = 0;
+
+	if (*q == '#')
+		q++;
+	if (*q < '1' || *q > '9')
+		return 0;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (id > (INT64_MAX - 9) / 10)
+			return 0;
+		id = id * 10 + (*q - '0');
+	}
+	if (*q != ':' || strlen(q + 1) < SHIFTLOG_HASH_HEX - 1 ||
+	    !anchor_is_hex(q + 1, SHIFTLOG_HASH_HEX - 1))
+		return 0;
+	q += 1 + SHIFTLOG_HASH_HEX - 1;
+	a->id = id;
+	memcpy(a->hash, q - (SHIFTLOG_HASH_HEX - 1), SHIFTLOG_HASH_HEX - 1);
+	a->hash[SHIFTLOG_HASH_HEX - 1] = '\0';
+	return (size_t)(q - p);
+}
+
+int shiftlog_anchor_parse(const char *s, struct shiftlog_anchor *a, int *col)
+{
+	static const char head[] = "Log chain head: #";
+	const char *p = s;
+	size_t n;
+
+	memset(a, 0, sizeof *a);
+	*col = 1;
+	if (strncmp(p, head, sizeof head - 2) == 0) {
+		/* "Log chain head: #ID sha256 HASH", as a handover report ends. */
+		char buf[32 + SHIFTLOG_HASH_HEX];
+		const char *sp = NULL;
+		int idlen;
+
+		p += sizeof head - 2;
+		if (*p != '#') {
+			*col = (int)(p - s) + 1;
+			return -1;
+		}
+		sp = strstr(p, " sha256 ");
+		idlen = sp ? (int)(sp - p) : 0;
+		if (!sp || idlen > 20) {
+			*col = (int)(p - s) + 1;
+			return -1;
+		}
+		snprintf(buf, sizeof buf, "%.*s:%.64s", idlen, p, sp + 8);
+		if (anchor_scan(buf, a) != strlen(buf) || strlen(sp + 8) != SHIFTLOG_HASH_HEX - 1) {
+			*col = (int)(sp + 8 - s) + 1;
+			return -1;
+		}
+		return 0;
+	}
+	n = anchor_scan(p, a);
+	if (n == 0 || p[n] != '\0') {
+		/* Point at the first byte that does not fit "ID:HASH". */
+		const char *q = p + (*p == '#');
+
+		q += strspn(q, "0123456789");
+		if (q > p + (*p == '#') && *q == ':') {
+			const char *h = ++q;
+
+			q += strspn(q, "0123456789abcdef");
+			if (*q == '\0' && q - h < SHIFTLOG_HASH_HEX - 1)
+				q = h; /* too short: point at the hash */
+			else if (q - h > SHIFTLOG_HASH_HEX - 1)
+				q = h + SHIFTLOG_HASH_HEX - 1;
+		}
+		*col = (int)(q - s) + 1;
+		return -1;
+	}
+	return 0;
+}
+
+bool shiftlog_anchor_find(const char *line, struct shiftlog_anchor *a)
+{
+	for (const char *p = line; *p; p++) {
+		size_t n;
+
+		if (p != line && p[-1] != ' ' && p[-1] != '\t' && p[-1] != ':')
+			continue;
+		n = anchor_scan(p, a);
+		if (n && (p[n] == '\0' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n' ||
+			  p[n] == ','))
+			return true;
+	}
+	return false;
+}
+
+int shiftlog_anchor_check(struct store *st, const struct shiftlog_anchor *a, char *why,
+			  size_t len, struct err *e)
+{
+	static const char sql[] = "SELECT hash FROM log_entries WHERE id = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+	int rc = -1;
+	int r;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, a->id);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 0);
+
+		rc = h && strcmp((const char *)h, a->hash) == 0 ? 0 : 1;
+		if (rc)
+			snprintf(why, len, "entry #%" PRId64 " has another hash (the log was "
+				 "rewritten)", a->id);
+	} else if (r == SQLITE_DONE) {
+		rc = 1;
+		snprintf(why, len, "the log ends at #%" PRId64 ", before entry #%" PRId64
+			 " (entries were cut off the end)", shiftlog_last_id(st), a->id);
+	} else {
+		err_set(e, "%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
+	}
+	store_stmt_done(s);
+	return rc;
+}
+
+/* ---- handover anchors ---- */
+
+int shiftlog_handover_trailer(struct store *st, FILE *out, char *entry_text, size_t len,
+			      struct err *e)
+{
+	static const char sql[] =
+		"SELECT text FROM log_entries WHERE category = 'handover' ORDER BY id DESC LIMIT 1";
+	struct shiftlog_anchor prev = { 0 };
+	struct shiftlog_entry head;
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+	int64_t head_id = shiftlog_last_id(st);
+	bool have_prev = false;
+
+	if (!s)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		have_prev = t && (t = strstr(t, "chain head ")) &&
+			    shiftlog_anchor_find(t + strlen("chain head "), &prev);
+	}
+	store_stmt_done(s);
+	fprintf(out, "Log entries: %" PRId64 " (chain verified)\n", head_id);
+	if (have_prev)
+		fprintf(out, "Previous handover anchor: %" PRId64 ":%s\n", prev.id, prev.hash);
+	else
+		fprintf(out, "Previous handover anchor: none\n");
+	entry_text[0] = '\0';
+	if (head_id <= 0) {
+		fprintf(out, "Log chain head: none (the log is empty)\n");
+		return 0;
+	}
+	if (shiftlog_get(st, head_id, &head, e))
+		return -1;
+	/* Anchors the chain outside the database: keep this line with the report. */
+	fprintf(out, "Log chain head: #%" PRId64 " sha256 %s\n", head_id, head.hash);
+	snprintf(entry_text, len, "chain head %" PRId64 ":%s, %" PRId64 " entries", head_id,
+		 head.hash, head_id);
+	shiftlog_entry_clear(&head);
+	return 0;
 }
 
 /* ---- shifts: start, handover, end ---- */

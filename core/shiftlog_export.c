@@ -301,14 +301,13 @@ static int handover_row(const struct shiftlog_entry *x, void *ud)
 
 /* Writes the report for shift sh into out (a memory stream). */
 static int write_handover(struct store *st, const struct shiftlog_shift *sh, FILE *out,
-			  struct err *e)
+			  char *anchor, size_t anchor_len, struct err *e)
 {
 	struct shiftlog_filter f = { .since_ms = sh->started_ms };
 	struct handover_ctx h;
 	struct export_ctx c = { .ud = &h };
 	char start_local[32], start_utc[40], now_local[32];
 	int rc = -1;
-	int64_t head;
 
 	memset(&h, 0, sizeof h);
 	for (size_t s = 0; s < N_SECTIONS; s++)
@@ -332,16 +331,8 @@ static int write_handover(struct store *st, const struct shiftlog_shift *sh, FIL
 		fprintf(out, "## %s\n\n%s\n", handover_sections[s].title,
 			h.len[s] ? h.buf[s] : "- none\n");
 	}
-	head = shiftlog_last_id(st);
-	if (head > 0) {
-		struct shiftlog_entry last;
-
-		if (shiftlog_get(st, head, &last, e) == 0) {
-			/* Anchors the chain outside the database: keep this line with the report. */
-			fprintf(out, "Log chain head: #%" PRId64 " sha256 %s\n", head, last.hash);
-			shiftlog_entry_clear(&last);
-		}
-	}
+	if (shiftlog_handover_trailer(st, out, anchor, anchor_len, e))
+		goto out;
 	rc = 0;
 out:
 	for (size_t s = 0; s < N_SECTIONS; s++) {
@@ -361,7 +352,9 @@ int shiftlog_shift_handover(struct store *st, FILE *out, struct err *e)
 	FILE *mem = NULL;
 	char *report = NULL;
 	size_t report_len = 0;
-	char text[200];
+	struct shiftlog_verify_result vr;
+	char anchor[200];
+	char text[400];
 	int r;
 
 	if (store_begin(st, e))
@@ -374,15 +367,24 @@ int shiftlog_shift_handover(struct store *st, FILE *out, struct err *e)
 			shiftlog_operator());
 		goto fail;
 	}
+	/* Verified under the write lock, so the head printed is the head checked. */
+	if (shiftlog_verify(st, &vr, e))
+		goto fail;
+	if (vr.first_bad) {
+		err_set(e, "the log chain is broken: %s; no handover recorded and no chain head "
+			   "printed (see opsdeck log verify)", vr.reason);
+		goto fail;
+	}
 	if (!(mem = open_memstream(&report, &report_len))) {
 		err_set(e, "out of memory");
 		goto fail;
 	}
-	if (write_handover(st, &sh, mem, e))
+	if (write_handover(st, &sh, mem, anchor, sizeof anchor, e))
 		goto fail;
 	fclose(mem);
 	mem = NULL;
-	snprintf(text, sizeof text, "Shift #%" PRId64 " handed over by %s", sh.id, sh.operator_name);
+	snprintf(text, sizeof text, "Shift #%" PRId64 " handed over by %s%s%s", sh.id,
+		 sh.operator_name, *anchor ? "; " : "", anchor);
 	n.text = text;
 	if (shiftlog_append(st, &n, NULL, e))
 		goto fail;

@@ -124,16 +124,61 @@ int64_t shiftlog_last_id(struct store *st);
 /* ---- integrity ---- */
 
 struct shiftlog_verify_result {
-	int64_t checked;  /* entries whose hash was recomputed */
-	int64_t first_bad; /* id of the first entry that does not match, 0 when all match */
+	int64_t checked;  /* entries read */
+	int64_t first_bad; /* id of the first entry that fails, -1 when the search index
+			    * fails as a whole, 0 when everything matches */
 	char reason[256];  /* why first_bad failed */
+	char notes[160];   /* a check that could not run fully (read-only file), or "" */
+	/* The chain head when everything matched (head_id 0: empty or failed). */
+	int64_t head_id;
+	int64_t head_ts_ms;
+	char head_hash[SHIFTLOG_HASH_HEX];
+	char head_operator[64];
 };
 
 /*
- * Walks the whole chain in id order and recomputes every hash. Returns 0 when the
- * walk ran (check r->first_bad for the verdict), -1 with e set on a database error.
+ * Walks the whole chain in id order and checks every entry: the stored type of
+ * every hashed column (ts an integer, text columns text without a NUL, the hash
+ * 64 bytes), its hash, no gap in the ids, time never going backwards (equal is
+ * fine), then the search index (every entry present; FTS5's integrity check
+ * unless the file is read-only). Joins the caller's transaction if one is open.
+ * Returns 0 when the walk ran (check r->first_bad for the verdict), -1 with e set
+ * on a database error.
  */
 int shiftlog_verify(struct store *st, struct shiftlog_verify_result *r, struct err *e);
+
+/* An anchor: an entry id and the chain hash it must have, "ID:HASH". */
+struct shiftlog_anchor {
+	int64_t id;
+	char hash[SHIFTLOG_HASH_HEX];
+};
+
+/*
+ * Parses a whole anchor line: "ID:HASH" ("#ID:HASH" too) or a handover's
+ * "Log chain head: #ID sha256 HASH" (HASH: 64 lowercase hex digits). Returns 0,
+ * or -1 with *col the 1-based column where it went wrong.
+ */
+int shiftlog_anchor_parse(const char *s, struct shiftlog_anchor *a, int *col);
+
+/* Finds the first "ID:HASH" token in line (a witness record). true when found. */
+bool shiftlog_anchor_find(const char *line, struct shiftlog_anchor *a);
+
+/*
+ * Checks one anchor against the database: 0 when entry a->id exists with hash
+ * a->hash, 1 when it does not (why says which: a different hash, or the log ends
+ * before it), -1 with e set on a database error.
+ */
+int shiftlog_anchor_check(struct store *st, const struct shiftlog_anchor *a, char *why,
+			  size_t len, struct err *e);
+
+/*
+ * Writes the end of a handover report to out: "Log entries: N (chain verified)",
+ * "Previous handover anchor: ID:HASH" (or "none"), and last "Log chain head: #ID
+ * sha256 HASH". Fills entry_text with what the handover entry records ("chain head
+ * ID:HASH, N entries"; "" for an empty log). Call only on a verified chain.
+ */
+int shiftlog_handover_trailer(struct store *st, FILE *out, char *entry_text, size_t len,
+			      struct err *e);
 
 /* Writes the hex SHA-256 chain hash of entry x given prev_hex ("" for the first). */
 void shiftlog_hash(const struct shiftlog_entry *x, const char *prev_hex,
@@ -174,9 +219,12 @@ int shiftlog_shift_start(struct store *st, int64_t *id_out, struct err *e);
 
 /*
  * Writes the handover report for the user's open shift to out (markdown: entries
- * of the shift grouped by category, alarms and corrections first, counts), logs a
- * handover entry and marks the shift handed over. The shift stays open until
- * shiftlog_shift_end. Error if no shift is open.
+ * of the shift grouped by category, alarms and corrections first, counts, then
+ * shiftlog_handover_trailer's anchor lines), logs a handover entry (recording the
+ * chain head it printed) and marks the shift handed over. The chain is verified
+ * first under the write lock: on a broken chain nothing is printed or recorded
+ * and e names the first bad entry. The shift stays open until shiftlog_shift_end.
+ * Error if no shift is open.
  */
 int shiftlog_shift_handover(struct store *st, FILE *out, struct err *e);
 

@@ -25,6 +25,8 @@ id=$(OPSDECK_NOW_MS=$T0 "$OPSDECK" incident new --title "release incident" --sev
 ok "the release binary ignores OPSDECK_NOW_MS and the test clock"
 
 # ---- the test binary, one command at a time ----
+# A log of its own: the chain refuses times before the entries above (they are now).
+export OPSDECK_DB=$T/test-binary.db
 id=$(OPSDECK_NOW_MS=$T0 "$OPSDECK_TEST" log add --category note "now ms")
 [ "$(ts_of "$id")" = "$T0" ] || fail "OPSDECK_NOW_MS: ts $(ts_of "$id"), want $T0"
 test_clock pin $((T0 + 5000))
@@ -47,6 +49,7 @@ expect_fail "expected 'pin MS', 'offset MS' or 'real'" \
 ok "the test binary: OPSDECK_NOW_MS, pin, offset, real, and a bad control file"
 
 # ---- the test binary's clock moved while a console runs ----
+export OPSDECK_DB=$T/console.db
 export OPSDECK_TEST_CLOCK=$TEST_CLOCK
 test_clock pin $T0
 OPSDECK=$OPSDECK_TEST console_start 100 30

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "shiftlog.h"
 #include "testutil.h"
+#include "witness.h"
 
 struct fx {
 	char *dir;
@@ -519,6 +520,314 @@ static void test_exports(void **state)
 	assert_int_equal(shiftlog_format_parse("xml"), -1);
 }
 
+static void exec_ok(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	char copy[256];
+
+	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
+		sqlite3_free(msg);
+		fail_msg("%s: %s", sql, copy);
+	}
+}
+
+/* Rewrites ts of entry id and recomputes the chain from there, as an attacker could. */
+static void rechain_ts(struct store *st, int64_t id, int64_t ts)
+{
+	struct shiftlog_entry x;
+	struct err e = { { 0 } };
+	char prev[SHIFTLOG_HASH_HEX] = "";
+	char sql[256];
+
+	exec_ok(st, "DROP TRIGGER IF EXISTS log_no_update");
+	snprintf(sql, sizeof sql, "UPDATE log_entries SET ts = %lld WHERE id = %lld",
+		 (long long)ts, (long long)id);
+	exec_ok(st, sql);
+	for (int64_t i = 1; i <= shiftlog_last_id(st); i++) {
+		assert_int_equal(shiftlog_get(st, i, &x, &e), 0);
+		shiftlog_hash(&x, prev, x.hash);
+		snprintf(sql, sizeof sql, "UPDATE log_entries SET hash = '%s' WHERE id = %lld",
+			 x.hash, (long long)i);
+		exec_ok(st, sql);
+		snprintf(prev, sizeof prev, "%s", x.hash);
+		shiftlog_entry_clear(&x);
+	}
+}
+
+static void expect_bad(struct store *st, int64_t id, const char *why)
+{
+	struct shiftlog_verify_result r;
+	struct err e = { { 0 } };
+
+	assert_int_equal(shiftlog_verify(st, &r, &e), 0);
+	if (r.first_bad != id || !strstr(r.reason, why))
+		fail_msg("want #%lld '%s', got #%lld '%s'", (long long)id, why,
+			 (long long)r.first_bad, r.reason);
+	assert_int_equal(r.head_id, 0);
+}
+
+/* Bytes the hash does not cover: a NUL inside text, a REAL or text ts, a 0 reference. */
+static void test_verify_hidden_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct shiftlog_verify_result r;
+	struct err e = { { 0 } };
+
+	for (int i = 0; i < 6; i++)
+		add(f->st, NULL, NULL, "entry", "web01");
+	assert_int_equal(shiftlog_verify(f->st, &r, &e), 0);
+	assert_int_equal(r.first_bad, 0);
+	assert_int_equal(r.head_id, 6);
+	assert_int_equal(r.head_ts_ms, 1700000000000LL);
+	assert_string_equal(r.head_operator, shiftlog_operator());
+	exec_ok(f->st, "DROP TRIGGER log_no_update;"
+		       "UPDATE log_entries SET host = CAST(CAST(host AS BLOB) || X'00' || "
+		       "CAST('evil' AS BLOB) AS TEXT) WHERE id = 4");
+	expect_bad(f->st, 4, "NUL byte in host");
+	exec_ok(f->st, "UPDATE log_entries SET host = 'web01' WHERE id = 4;"
+		       "UPDATE log_entries SET ts = ts + 0.5 WHERE id = 3");
+	expect_bad(f->st, 3, "stores ts as a real number");
+	exec_ok(f->st, "UPDATE log_entries SET ts = 1700000000000 WHERE id = 3;"
+		       "UPDATE log_entries SET incident_id = 0 WHERE id = 2");
+	expect_bad(f->st, 2, "incident_id 0");
+	exec_ok(f->st, "UPDATE log_entries SET incident_id = NULL WHERE id = 2;"
+		       "UPDATE log_entries SET hash = hash || ' ' WHERE id = 5");
+	expect_bad(f->st, 5, "hash of 65 bytes");
+	exec_ok(f->st, "UPDATE log_entries SET hash = rtrim(hash) WHERE id = 5");
+	assert_int_equal(shiftlog_verify(f->st, &r, &e), 0);
+	assert_int_equal(r.first_bad, 0);
+}
+
+static void test_verify_time_order(void **state)
+{
+	struct fx *f = *state;
+	struct shiftlog_verify_result r;
+	struct shiftlog_entry x;
+	struct err e = { { 0 } };
+
+	add(f->st, NULL, NULL, "one", NULL);
+	add(f->st, NULL, NULL, "two (same ms)", NULL);
+	/* The clock steps back: the entry keeps its predecessor's time. */
+	clock_pin(1700000000000LL - 60000);
+	add(f->st, NULL, NULL, "three", NULL);
+	assert_int_equal(shiftlog_get(f->st, 3, &x, &e), 0);
+	assert_int_equal(x.ts_ms, 1700000000000LL);
+	shiftlog_entry_clear(&x);
+	clock_pin(1700000001000LL);
+	add(f->st, NULL, NULL, "four", NULL);
+	assert_int_equal(shiftlog_verify(f->st, &r, &e), 0);
+	assert_int_equal(r.first_bad, 0);
+	rechain_ts(f->st, 3, 1699999999999LL);
+	expect_bad(f->st, 3, "time went backwards");
+}
+
+static void test_verify_search_index(void **state)
+{
+	struct fx *f = *state;
+
+	for (int i = 0; i < 5; i++)
+		add(f->st, NULL, NULL, "searchable words", NULL);
+	exec_ok(f->st, "INSERT INTO log_fts(log_fts, rowid, text, host) "
+		       "VALUES ('delete', 4, 'searchable words', NULL)");
+	expect_bad(f->st, 4, "missing from the search index");
+	exec_ok(f->st, "INSERT INTO log_fts(rowid, text, host) VALUES (4, 'other words', NULL)");
+	expect_bad(f->st, -1, "search index does not match");
+}
+
+static void test_anchors(void **state)
+{
+	struct fx *f = *state;
+	struct shiftlog_anchor a;
+	struct shiftlog_entry x;
+	struct err e = { { 0 } };
+	char line[200], why[300];
+	int col = 0;
+
+	for (int i = 0; i < 4; i++)
+		add(f->st, NULL, NULL, "entry", NULL);
+	assert_int_equal(shiftlog_get(f->st, 3, &x, &e), 0);
+	snprintf(line, sizeof line, "3:%s", x.hash);
+	assert_int_equal(shiftlog_anchor_parse(line, &a, &col), 0);
+	assert_int_equal(a.id, 3);
+	assert_string_equal(a.hash, x.hash);
+	assert_int_equal(shiftlog_anchor_check(f->st, &a, why, sizeof why, &e), 0);
+	snprintf(line, sizeof line, "Log chain head: #3 sha256 %s", x.hash);
+	assert_int_equal(shiftlog_anchor_parse(line, &a, &col), 0);
+	assert_int_equal(a.id, 3);
+	snprintf(line, sizeof line, "<13>Dec  6 opsdeck: 3:%s 2026-12-06T20:00:00Z alice", x.hash);
+	assert_true(shiftlog_anchor_find(line, &a));
+	assert_int_equal(a.id, 3);
+	/* Another hash, and an entry past the end. */
+	a.hash[0] = a.hash[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(shiftlog_anchor_check(f->st, &a, why, sizeof why, &e), 1);
+	assert_non_null(strstr(why, "entry #3 has another hash"));
+	snprintf(line, sizeof line, "9:%s", x.hash);
+	assert_int_equal(shiftlog_anchor_parse(line, &a, &col), 0);
+	assert_int_equal(shiftlog_anchor_check(f->st, &a, why, sizeof why, &e), 1);
+	assert_non_null(strstr(why, "the log ends at #4, before entry #9"));
+	/* Malformed: the column of the first byte that does not fit. */
+	assert_int_equal(shiftlog_anchor_parse("3:xyz", &a, &col), -1);
+	assert_int_equal(col, 3);
+	assert_int_equal(shiftlog_anchor_parse("x3", &a, &col), -1);
+	assert_int_equal(col, 1);
+	snprintf(line, sizeof line, "3:%sff", x.hash);
+	assert_int_equal(shiftlog_anchor_parse(line, &a, &col), -1);
+	assert_int_equal(col, 67);
+	assert_int_equal(shiftlog_anchor_parse("Log chain head: 3 sha256 ab", &a, &col), -1);
+	shiftlog_entry_clear(&x);
+}
+
+static void test_handover_verifies_first(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { { 0 } };
+	struct shiftlog_entry x;
+	char *report = NULL;
+	size_t len = 0;
+	FILE *mem = NULL;
+	int64_t id = 0;
+
+	assert_int_equal(shiftlog_shift_start(f->st, &id, &e), 0);
+	add(f->st, NULL, NULL, "first", NULL);
+	mem = open_memstream(&report, &len);
+	assert_int_equal(shiftlog_shift_handover(f->st, mem, &e), 0);
+	fclose(mem);
+	assert_non_null(strstr(report, "Log entries: 2 (chain verified)\n"
+				       "Previous handover anchor: none\nLog chain head: #2 sha256 "));
+	free(report);
+	/* The handover entry records the head it printed; the next one quotes it. */
+	assert_int_equal(shiftlog_get(f->st, 3, &x, &e), 0);
+	assert_non_null(strstr(x.text, "; chain head 2:"));
+	assert_non_null(strstr(x.text, ", 2 entries"));
+	shiftlog_entry_clear(&x);
+	assert_int_equal(shiftlog_get(f->st, 2, &x, &e), 0);
+	mem = open_memstream(&report, &len);
+	assert_int_equal(shiftlog_shift_handover(f->st, mem, &e), 0);
+	fclose(mem);
+	{
+		char want[200];
+
+		snprintf(want, sizeof want, "Previous handover anchor: 2:%s\n", x.hash);
+		assert_non_null(strstr(report, want));
+	}
+	shiftlog_entry_clear(&x);
+	free(report);
+	/* A broken chain: nothing printed, nothing recorded, the entry named. */
+	exec_ok(f->st, "DROP TRIGGER log_no_update;"
+		       "UPDATE log_entries SET text = 'changed' WHERE id = 2");
+	report = NULL;
+	mem = open_memstream(&report, &len);
+	assert_int_equal(shiftlog_shift_handover(f->st, mem, &e), -1);
+	fclose(mem);
+	assert_int_equal(len, 0);
+	free(report);
+	assert_non_null(strstr(e.msg, "the log chain is broken: entry #2 does not match"));
+	assert_int_equal(shiftlog_last_id(f->st), 4);
+}
+
+static void test_witness_config(void **state)
+{
+	struct fx *f = *state;
+	struct witness_config w;
+	struct witness_state ws = { 0 };
+	struct err e = { { 0 } };
+	char *path = tu_join(f->dir, "config.yaml");
+
+	assert_int_equal(witness_config_load(path, &w, &e), 0); /* no file */
+	assert_false(witness_configured(&w));
+	tu_write_file(path, "theme: default\n");
+	assert_int_equal(witness_config_load(path, &w, &e), 0);
+	assert_false(witness_configured(&w));
+	tu_write_file(path, "witness:\n  every: 15m\n  command: [logger, -t, opsdeck]\n"
+			    "  files:\n    - {host: keeper, path: /var/lib/w}\n");
+	assert_int_equal(witness_config_load(path, &w, &e), 0);
+	assert_true(witness_configured(&w));
+	assert_int_equal(w.every_ms, 15 * 60000);
+	assert_string_equal(w.command[2], "opsdeck");
+	assert_null(w.command[3]);
+	assert_int_equal(w.n_files, 1);
+	assert_string_equal(w.files[0].path, "/var/lib/w");
+	assert_true(witness_due(&w, &ws, 15 * 60000));
+	ws.last_sent_ms = 1000;
+	assert_false(witness_due(&w, &ws, 15 * 60000));
+	assert_true(witness_due(&w, &ws, 15 * 60000 + 1000));
+	witness_config_free(&w);
+	tu_write_file(path, "witness:\n  every: soon\n");
+	assert_int_equal(witness_config_load(path, &w, &e), -1);
+	assert_non_null(strstr(e.msg, "config.yaml:2:10: witness.every"));
+	tu_write_file(path, "witness:\n  command: logger\n");
+	assert_int_equal(witness_config_load(path, &w, &e), -1);
+	assert_non_null(strstr(e.msg, ":2:12: witness.command must be a list"));
+	tu_write_file(path, "witness:\n  files: [{host: a}]\n");
+	assert_int_equal(witness_config_load(path, &w, &e), -1);
+	assert_non_null(strstr(e.msg, "{host: NAME, path: PATH}"));
+	tu_write_file(path, "witness:\n  cmd: [x]\n");
+	assert_int_equal(witness_config_load(path, &w, &e), -1);
+	assert_non_null(strstr(e.msg, ":2:3: unknown witness setting 'cmd'"));
+	free(path);
+}
+
+/* A command witness end to end: send, read back, rewrite, disagree. */
+static void test_witness_command(void **state)
+{
+	struct fx *f = *state;
+	struct witness_config w = { 0 };
+	struct witness_state ws = { 0 };
+	struct witness_verify_result r;
+	struct witness_ssh ssh = { 0 };
+	struct err e = { { 0 } };
+	char *file = tu_join(f->dir, "w.txt");
+	char *send[] = { "sh", "-c", "cat >> \"$0\"", file, NULL };
+	char *back[] = { "cat", file, NULL };
+	char line[WITNESS_LINE_MAX];
+
+	w.command = send;
+	w.verify_command = back;
+	assert_int_equal(witness_send(&w, &ssh, &ws, f->st, false, line, &e), -1);
+	assert_non_null(strstr(e.msg, "empty"));
+	for (int i = 0; i < 3; i++)
+		add(f->st, NULL, NULL, "entry", NULL);
+	assert_int_equal(witness_send(&w, &ssh, &ws, f->st, false, line, &e), 0);
+	assert_int_equal(strncmp(line, "3:", 2), 0);
+	assert_non_null(strstr(line, " 2023-11-14T22:13:20Z "));
+	/* The same head is not sent twice unless forced. */
+	assert_int_equal(witness_send(&w, &ssh, &ws, f->st, false, line, &e), 1);
+	assert_int_equal(witness_verify(&w, &ssh, f->st, &r, &e), 0);
+	assert_int_equal(r.records, 1);
+	assert_int_equal(r.first_bad, 0);
+	/* A chain recomputed from #2 on: the witness disagrees at #3. */
+	rechain_ts(f->st, 2, 1700000000000LL);
+	exec_ok(f->st, "UPDATE log_entries SET text = 'rewritten' WHERE id = 2");
+	rechain_ts(f->st, 2, 1700000000000LL);
+	exec_ok(f->st, "INSERT INTO log_fts(log_fts) VALUES ('rebuild')");
+	{
+		struct shiftlog_verify_result vr;
+
+		assert_int_equal(shiftlog_verify(f->st, &vr, &e), 0);
+		assert_int_equal(vr.first_bad, 0);
+	}
+	assert_int_equal(witness_verify(&w, &ssh, f->st, &r, &e), 0);
+	assert_int_equal(r.first_bad, 3);
+	assert_non_null(strstr(r.reason, "entry #3 has another hash"));
+	/* A witness that fails to run is "unreachable". */
+	back[0] = "false";
+	assert_int_equal(witness_verify(&w, &ssh, f->st, &r, &e), 3);
+	/* A failing command: its first line of output (sanitised) says why. */
+	{
+		char *bad[] = { "sh", "-c", "printf 'no route\\033[31m to loghost\\nmore\\n' >&2; "
+				"exit 4", NULL };
+
+		w.command = bad;
+		exec_ok(f->st, "UPDATE log_entries SET text = 'entry' WHERE id = 2");
+		rechain_ts(f->st, 2, 1700000000000LL);
+		exec_ok(f->st, "INSERT INTO log_fts(log_fts) VALUES ('rebuild')");
+		assert_int_equal(witness_send(&w, &ssh, &ws, f->st, true, line, &e), -1);
+		assert_string_equal(e.msg, "sh: exit status 4: no route to loghost");
+	}
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +844,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pages_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shifts_and_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_hidden_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_time_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_search_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_verifies_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_witness_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_witness_command, setup, teardown),
 	};
 
 	tu_init(NULL);

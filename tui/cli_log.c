@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_witness.h"
 #include "clock.h"
 #include "shiftlog.h"
 #include "text.h"
@@ -23,9 +24,11 @@ struct log_args {
 	int fts; /* --fts: the query is FTS5 syntax */
 	int n_rest;
 	char **rest;
+	struct cli_verify_opts verify; /* --anchor, --anchors, --witness */
 };
 
-enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_FORMAT, OPT_JSON, OPT_CORRECTS, OPT_LIMIT, OPT_HELP, OPT_FTS };
+enum { OPT_SINCE = 1000, OPT_UNTIL, OPT_FORMAT, OPT_JSON, OPT_CORRECTS, OPT_LIMIT, OPT_HELP,
+       OPT_ANCHOR, OPT_ANCHORS, OPT_WITNESS, OPT_FTS };
 
 static const struct option log_options[] = {
 	{ "category", required_argument, NULL, 'c' },
@@ -39,6 +42,9 @@ static const struct option log_options[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "fts", no_argument, NULL, OPT_FTS },
+	{ "anchor", required_argument, NULL, OPT_ANCHOR },
+	{ "anchors", required_argument, NULL, OPT_ANCHORS },
+	{ "witness", no_argument, NULL, OPT_WITNESS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -258,23 +264,14 @@ static int verb_show(const struct cli_ctx *c, struct store *st, struct log_args 
 static int verb_verify(const struct cli_ctx *c, struct store *st, struct log_args *a,
 		       struct err *e)
 {
-	struct shiftlog_verify_result r;
-	struct shiftlog_entry head;
+	return cli_log_verify(c, st, &a->verify, e);
+}
 
-	if (shiftlog_verify(st, &r, e))
-		return -1;
-	if (r.first_bad) {
-		printf("FAILED: %s\n", r.reason);
-		printf("first bad entry: #%" PRId64 "\n", r.first_bad);
-		return 1;
-	}
-	printf("ok: %" PRId64 " entries verified", r.checked);
-	if (r.checked && shiftlog_get(st, shiftlog_last_id(st), &head, NULL) == 0) {
-		printf(", chain head #%" PRId64 " sha256 %s", head.id, head.hash);
-		shiftlog_entry_clear(&head);
-	}
-	printf("\n");
-	return 0;
+static int verb_witness(const struct cli_ctx *c, struct store *st, struct log_args *a,
+			struct err *e)
+{
+	(void)a;
+	return cli_log_witness(c, st, e);
 }
 
 static const struct verb verbs[] = {
@@ -287,7 +284,9 @@ static const struct verb verbs[] = {
 	{ "show", verb_show, "json", 1, 1, "log show ID [--json]" },
 	{ "export", verb_export, "format category severity host since until limit", 0, 0,
 	  "log export --format json|csv|markdown [--since T] [--until T] [--category C]" },
-	{ "verify", verb_verify, "", 0, 0, "log verify" },
+	{ "verify", verb_verify, "anchor anchors witness", 0, 0,
+	  "log verify [--anchor ID:HASH]... [--anchors FILE] [--witness]" },
+	{ "witness", verb_witness, "", 0, 0, "log witness" },
 };
 
 static void log_usage(FILE *out, const char *prog)
@@ -349,6 +348,16 @@ static int parse_args(const struct cli_ctx *c, const struct verb *v, int argc, c
 		case OPT_FORMAT: a->format = optarg; break;
 		case OPT_JSON: a->json = 1; break;
 		case OPT_FTS: a->fts = 1; break;
+		case OPT_ANCHOR:
+			if (a->verify.n_anchor >= CLI_VERIFY_MAX_ANCHORS) {
+				fprintf(stderr, "%s log %s: at most %d --anchor (use --anchors FILE)\n",
+					c->prog, v->name, CLI_VERIFY_MAX_ANCHORS);
+				return -1;
+			}
+			a->verify.anchor[a->verify.n_anchor++] = optarg;
+			break;
+		case OPT_ANCHORS: a->verify.anchors_file = optarg; break;
+		case OPT_WITNESS: a->verify.witness = 1; break;
 		case OPT_CORRECTS:
 			if (parse_id(optarg, &a->corrects)) {
 				fprintf(stderr, "%s log %s: --corrects needs an entry id\n", c->prog,

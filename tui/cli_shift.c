@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "cli.h"
+#include "cli_witness.h"
 #include "shiftlog.h"
 
 static int shift_status(struct store *st, struct err *e)
@@ -61,6 +62,8 @@ int cli_shift(const struct cli_ctx *c, int argc, char **argv)
 	} else if (strcmp(verb, "handover") == 0) {
 		if (shiftlog_shift_handover(st, stdout, &e))
 			goto out;
+		/* After the report: a witness that fails is a warning, not a lost handover. */
+		cli_witness_after_handover(c, st);
 	} else if (strcmp(verb, "end") == 0) {
 		if (shiftlog_shift_end(st, &e))
 			goto out;

@@ -21,7 +21,7 @@ static const struct command {
 	int (*run)(const struct cli_ctx *c, int argc, char **argv);
 	const char *usage;
 } commands[] = {
-	{ "log", cli_log, "log add|list|search|show|export|verify ...   the shift log" },
+	{ "log", cli_log, "log add|list|search|show|export|verify|witness ...   the shift log" },
 	{ "shift", cli_shift, "shift start|handover|end|status            your shift" },
 	{ "hosts", cli_hosts, "hosts [--filter PATTERN] [--json]            one probe round over the fleet" },
 	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
