@@ -1188,6 +1188,9 @@ void fleet_cancel_all(struct fleet *f, const char *signal, const char *why, int 
 		struct host *h = &f->hosts[i];
 		struct cmd *c = h->cmds;
 
+		/* Already signalled and given its grace: left to end or to a later call. */
+		if (c && c->cancel_why && grace_ms > 0)
+			continue;
 		/* Only a command that was sent has a remote process to signal. */
 		if (signal && c && c->ch && c->phase == CMD_READ && h->s && h->state == FLEET_UP &&
 		    !c->cancel_why && ssh_channel_request_send_signal(c->ch, signal) == SSH_OK &&
@@ -1205,7 +1208,7 @@ void fleet_cancel_all(struct fleet *f, const char *signal, const char *why, int 
 				h->n_cmds--;
 				cmd_finish(f, h, rest, why);
 			}
-		} else if (!(c && c->cancel_why)) {
+		} else {
 			fail_all(f, h, why); /* closes the head's channel (cmd_finish) */
 		}
 		if (h->handshaking || h->waiting_slot || h->nc) {
