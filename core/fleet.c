@@ -599,6 +599,8 @@ static void step_connect(struct fleet *f, struct host *h)
 	check_host_key(f, h);
 }
 
+static bool session_dead(const struct host *h);
+
 static void step_auth(struct fleet *f, struct host *h)
 {
 	char why[512];
@@ -607,6 +609,12 @@ static void step_auth(struct fleet *f, struct host *h)
 
 	switch (rc) {
 	case SSH_AUTH_AGAIN:
+		/* A DISCONNECT (or a close) while authenticating leaves libssh saying
+		 * "again" with no socket left to poll: end it now, with libssh's reason. */
+		if (session_dead(h)) {
+			snprintf(why, sizeof why, "auth: %s", ssh_get_error(h->s));
+			host_down(f, h, why);
+		}
 		return;
 	case SSH_AUTH_SUCCESS:
 		h->handshaking = false;

@@ -12,6 +12,9 @@
  *               client's error quotes the banner
  *   disconnect  a valid banner, then SSH_MSG_DISCONNECT (before key exchange, in
  *               clear) whose reason holds the escapes
+ *   kick        a real SSH server (libssh, HOSTKEY) that answers the first
+ *               authentication request with SSH_MSG_DISCONNECT, the escapes in
+ *               its reason (after key exchange, where clients report it)
  *   signal      a real SSH server (libssh's server API, HOSTKEY its key) that
  *               accepts any public key; every command prints escapes and ends
  *               with an exit-signal whose name, error text and output hold them
@@ -164,8 +167,11 @@ static int hostile_pk_probe(ssh_message m)
 #pragma GCC diagnostic pop
 }
 
-/* Serves one authenticated session: every exec gets escapes and an exit-signal. */
-static void hostile_session(ssh_session s)
+/*
+ * Serves one session: every exec gets escapes and an exit-signal; with kick, the
+ * first authentication request gets a DISCONNECT instead.
+ */
+static void hostile_session(ssh_session s, int kick)
 {
 	ssh_message m = NULL;
 	int authed = 0;
@@ -173,6 +179,11 @@ static void hostile_session(ssh_session s)
 	if (ssh_handle_key_exchange(s) != SSH_OK)
 		return;
 	while (!authed && (m = ssh_message_get(s)) != NULL) {
+		if (kick && ssh_message_type(m) == SSH_REQUEST_AUTH) {
+			ssh_message_free(m);
+			ssh_session_set_disconnect_message(s, "go away " HOSTILE " now");
+			return; /* the caller's ssh_disconnect sends it */
+		}
 		if (ssh_message_type(m) == SSH_REQUEST_AUTH &&
 		    ssh_message_subtype(m) == SSH_AUTH_METHOD_PUBLICKEY) {
 			if (hostile_pk_probe(m)) {
@@ -210,7 +221,7 @@ static void hostile_session(ssh_session s)
 	}
 }
 
-static int hostile_ssh(int lfd, const char *hostkey)
+static int hostile_ssh(int lfd, const char *hostkey, int kick)
 {
 	ssh_bind b = ssh_bind_new();
 
@@ -227,7 +238,7 @@ static int hostile_ssh(int lfd, const char *hostkey)
 		ssh_session s = ssh_new();
 
 		if (s && ssh_bind_accept(b, s) == SSH_OK)
-			hostile_session(s);
+			hostile_session(s, kick);
 		if (s) {
 			ssh_disconnect(s);
 			ssh_free(s);
@@ -241,8 +252,8 @@ int main(int argc, char **argv)
 	int lfd = -1;
 
 	if (argc != 4 || (strcmp(argv[1], "banner") && strcmp(argv[1], "disconnect") &&
-			  strcmp(argv[1], "signal"))) {
-		fprintf(stderr, "usage: hostile_sshd banner|disconnect|signal HOSTKEY PIDFILE\n");
+			  strcmp(argv[1], "kick") && strcmp(argv[1], "signal"))) {
+		fprintf(stderr, "usage: hostile_sshd banner|disconnect|kick|signal HOSTKEY PIDFILE\n");
 		return 2;
 	}
 	lfd = hostile_listen(&port);
@@ -256,8 +267,8 @@ int main(int argc, char **argv)
 		perror(argv[3]);
 		return 1;
 	}
-	if (strcmp(argv[1], "signal") == 0)
-		return hostile_ssh(lfd, argv[2]);
+	if (strcmp(argv[1], "signal") == 0 || strcmp(argv[1], "kick") == 0)
+		return hostile_ssh(lfd, argv[2], strcmp(argv[1], "kick") == 0);
 	hostile_raw(lfd, strcmp(argv[1], "disconnect") == 0);
 	return 0;
 }

@@ -10,8 +10,8 @@
 #   sshd-fixture.sh restart DIR NAME        start NAME again: same address, port and host key
 #   sshd-fixture.sh rekey DIR NAME          new host key for NAME, restart; prints "NAME SHA256:..."
 #   sshd-fixture.sh silent DIR [PORT]       a TCP listener on 127.0.0.1 that never speaks; prints its port
-#   sshd-fixture.sh hostile DIR MODE        a hostile server (tests/hostile_sshd: banner, disconnect
-#                                           or signal) on 127.0.0.1; prints its port, writes
+#   sshd-fixture.sh hostile DIR MODE        a hostile server (tests/hostile_sshd: banner, disconnect,
+#                                           kick or signal) on 127.0.0.1; prints its port, writes
 #                                           DIR/hostile-MODE.known (its known_hosts line)
 #   sshd-fixture.sh status DIR              "NAME ADDR:PORT SHA256:... up|down" per host
 #
@@ -632,9 +632,9 @@ fx_hostile_bin() {
 
 # The review's repro servers: escapes in the banner, in DISCONNECT, in an exit signal.
 cmd_hostile() {
-	[ "$#" = 2 ] || fx_die "usage: hostile DIR banner|disconnect|signal"
+	[ "$#" = 2 ] || fx_die "usage: hostile DIR banner|disconnect|kick|signal"
 	local mode=$2 bin pidf out pid port
-	case "$mode" in banner | disconnect | signal) ;; *) fx_die "unknown hostile mode '$mode'" ;; esac
+	case "$mode" in banner | disconnect | kick | signal) ;; *) fx_die "unknown hostile mode '$mode'" ;; esac
 	fx_setdir "$1" create
 	bin=$(fx_hostile_bin)
 	[ -f "$DIR/hostile_key" ] || ssh-keygen -q -t ed25519 -N '' -C hostile -f "$DIR/hostile_key" >/dev/null
