@@ -376,11 +376,14 @@ static void fill_effective(struct host *h)
  * is looked up in ssh config (HostName, User, Port, IdentityFile), then every
  * value the inventory gives overrides it.
  */
+static void fleet_ssh_why(struct host *h, const char *what, char *why, size_t whylen);
+
 static int setup_session(struct fleet *f, struct host *h, char *why, size_t whylen)
 {
 	int yes = 1, no = 0;
 	long timeout_s = (f->o.connect_timeout_ms + 999) / 1000;
 
+	errno = 0;
 	h->s = ssh_new();
 	if (!h->s) {
 		snprintf(why, whylen, "out of memory");
@@ -407,7 +410,7 @@ static int setup_session(struct fleet *f, struct host *h, char *why, size_t whyl
 	ssh_set_blocking(h->s, 0);
 	return 0;
 fail:
-	snprintf(why, whylen, "ssh options: %s", ssh_get_error(h->s));
+	fleet_ssh_why(h, "ssh options", why, whylen);
 	return -1;
 }
 
@@ -527,6 +530,20 @@ static int fleet_known_hosts_readable(const char *path, char *why, size_t whylen
 	return rc;
 }
 
+/*
+ * "what: libssh's error". libssh words running out of descriptors as it likes
+ * ("Couldn't apply options"); errno still says what it was, so it is named too.
+ */
+static void fleet_ssh_why(struct host *h, const char *what, char *why, size_t whylen)
+{
+	int saved = errno;
+
+	if (saved == EMFILE || saved == ENFILE)
+		snprintf(why, whylen, "%s: %s (%s)", what, ssh_get_error(h->s), strerror(saved));
+	else
+		snprintf(why, whylen, "%s: %s", what, ssh_get_error(h->s));
+}
+
 /* Handshake done: is this the key we know? */
 static void check_host_key(struct fleet *f, struct host *h)
 {
@@ -587,12 +604,14 @@ static void check_host_key(struct fleet *f, struct host *h)
 static void step_connect(struct fleet *f, struct host *h)
 {
 	char why[512];
-	int rc = ssh_connect(h->s);
+	int rc;
 
+	errno = 0;
+	rc = ssh_connect(h->s);
 	if (rc == SSH_AGAIN)
 		return;
 	if (rc != SSH_OK) {
-		snprintf(why, sizeof why, "connect: %s", ssh_get_error(h->s));
+		fleet_ssh_why(h, "connect", why, sizeof why);
 		host_down(f, h, why);
 		return;
 	}
