@@ -284,7 +284,7 @@ static bool run_loop(struct fleet *f, int64_t deadline)
  * Ends what is still running with why: each remote command gets SIGTERM (over
  * SSH), then grace_ms to report its end, then its channel is closed.
  */
-static void stop_all(struct fleet *f, const char *why, int grace_ms)
+static void cli_fleet_stop_all(struct fleet *f, const char *why, int grace_ms)
 {
 	sig_atomic_t sig = cli_fleet_signal;
 
@@ -335,7 +335,7 @@ static int exit_for(enum monitor_host s)
 #define CLI_FLEET_TIMEOUT "timeout"
 
 /* True when host's round did not finish before the deadline (or a Ctrl-C). */
-static bool host_timed_out(struct monitor *m, size_t i)
+static bool cli_fleet_host_late(struct monitor *m, size_t i)
 {
 	const struct monitor_probe *p = NULL;
 	size_t n = monitor_probes(m, i, &p);
@@ -353,7 +353,7 @@ static void print_host_text(struct fleet_cli *fc, struct monitor *m, size_t i)
 	size_t n = monitor_probes(m, i, &p);
 	struct fleet_status st;
 	enum monitor_host hs = monitor_host_state(m, i);
-	bool late = host_timed_out(m, i);
+	bool late = cli_fleet_host_late(m, i);
 
 	fleet_status(fc->fleet, i, &st);
 	printf("%-24s %-11s", st.name, late ? CLI_FLEET_TIMEOUT : monitor_host_name(hs));
@@ -386,7 +386,7 @@ static void print_host_json(struct fleet_cli *fc, struct monitor *m, size_t i, i
 	json_put_key(stdout, "name", 1);
 	json_put_string(stdout, st.name);
 	json_put_key(stdout, "state", 0);
-	json_put_string(stdout, host_timed_out(m, i) ? CLI_FLEET_TIMEOUT :
+	json_put_string(stdout, cli_fleet_host_late(m, i) ? CLI_FLEET_TIMEOUT :
 			monitor_host_name(monitor_host_state(m, i)));
 	json_put_key(stdout, "session", 0);
 	json_put_string(stdout, fleet_state_name(st.state));
@@ -465,7 +465,7 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 	connect_all(&fc, deadline);
 	monitor_run_now(m, SIZE_MAX);
 	if (!run_loop(fc.fleet, deadline))
-		stop_all(fc.fleet, cli_fleet_signal ? "interrupted" : CLI_FLEET_TIMEOUT, 0);
+		cli_fleet_stop_all(fc.fleet, cli_fleet_signal ? "interrupted" : CLI_FLEET_TIMEOUT, 0);
 	if (monitor_flush(m, fc.st, &e) < 0)
 		fprintf(stderr, "%s hosts: samples not saved: %s\n", c->prog, e.msg);
 	rc = 0;
@@ -478,7 +478,7 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 			print_host_json(&fc, m, i, i == 0);
 		else
 			print_host_text(&fc, m, i);
-		if (host_timed_out(m, i))
+		if (cli_fleet_host_late(m, i))
 			late = true;
 		else
 			rc = x > rc ? x : rc;
@@ -611,7 +611,7 @@ out:
 }
 
 /* A word the remote shell reads as itself needs no quotes (keeps the log readable). */
-static bool exec_word_plain(const char *s)
+static bool cli_exec_word_plain(const char *s)
 {
 	if (!*s)
 		return false;
@@ -626,7 +626,7 @@ static bool exec_word_plain(const char *s)
  * (a command line for the remote shell, as with ssh); two or more are each
  * single-quoted for the shell, so they arrive as these arguments.
  */
-static char *exec_command(int argc, char **argv)
+static char *cli_exec_command(int argc, char **argv)
 {
 	size_t len = 1;
 	char *s = NULL, *o = NULL;
@@ -642,7 +642,7 @@ static char *exec_command(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (i)
 			*o++ = ' ';
-		if (exec_word_plain(argv[i])) {
+		if (cli_exec_word_plain(argv[i])) {
 			o = stpcpy(o, argv[i]);
 			continue;
 		}
@@ -656,7 +656,7 @@ static char *exec_command(int argc, char **argv)
 }
 
 /* "exec finished" with each failing host's exit code or reason. */
-static void log_exec_finished(struct fleet_cli *fc, int64_t started_id, struct exec_result *res,
+static void cli_exec_log_finished(struct fleet_cli *fc, int64_t started_id, struct exec_result *res,
 			      size_t n, bool interrupted)
 {
 	struct fleetlog_exec_host *h = calloc(n ? n : 1, sizeof *h);
@@ -706,7 +706,7 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 		return 2;
 	}
 	pattern = argv[optind];
-	command = exec_command(argc - dd - 1, argv + dd + 1);
+	command = cli_exec_command(argc - dd - 1, argv + dd + 1);
 	if (!command) {
 		err_set(&e, "out of memory");
 		goto fail;
@@ -743,7 +743,7 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 	if (!run_loop(fc.fleet, deadline)) {
 		interrupted = cli_fleet_signal != 0;
 		/* Ctrl-C: the remote commands get SIGTERM and a moment to end. */
-		stop_all(fc.fleet, interrupted ? "interrupted" : CLI_FLEET_TIMEOUT,
+		cli_fleet_stop_all(fc.fleet, interrupted ? "interrupted" : CLI_FLEET_TIMEOUT,
 			 interrupted ? 2000 : 0);
 	}
 	for (size_t i = 0; i < fc.sub.n_hosts; i++)
@@ -753,7 +753,7 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 	rc = print_summary(&fc, res, fc.sub.n_hosts);
 	if (fflush(stdout) != 0)
 		rc = 2;
-	log_exec_finished(&fc, started_id, res, fc.sub.n_hosts, interrupted);
+	cli_exec_log_finished(&fc, started_id, res, fc.sub.n_hosts, interrupted);
 	if (interrupted)
 		rc = 130;
 	goto out;
