@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -44,6 +46,7 @@ struct cmd {
 	bool got_status;
 	int exit_status;
 	char signal[32]; /* exit-signal name, when the command was killed */
+	char *cancel_why; /* cancelled while running: its error when it ends, malloc'd */
 };
 
 struct host {
@@ -132,10 +135,29 @@ static void set_str(char **dst, const char *src)
 	*dst = copy;
 }
 
+/*
+ * Replaces *dst with a sanitised copy of src (NULL clears). Every string that
+ * came from libssh or a host (errors quote DISCONNECT reasons and version
+ * banners) is stored through here, so nothing raw is ever kept to be printed.
+ */
+static void fleet_set_clean(char **dst, const char *src)
+{
+	char *copy = src ? text_sanitize_str(src, 0) : NULL;
+
+	free(*dst);
+	*dst = copy;
+}
+
 static void emit(struct fleet *f, struct host *h, enum fleet_event ev, const char *detail)
 {
-	if (f->ev)
-		f->ev(f->ev_ud, (size_t)(h - f->hosts), ev, detail);
+	char *clean = NULL;
+
+	if (!f->ev)
+		return;
+	/* Details quote server replies (auth methods, fingerprints): clean them here once. */
+	clean = detail ? text_sanitize_str(detail, 0) : NULL;
+	f->ev(f->ev_ud, (size_t)(h - f->hosts), ev, detail && clean ? clean : detail ? "?" : NULL);
+	free(clean);
 }
 
 static void set_state(struct fleet *f, struct host *h, enum fleet_state st)
@@ -152,7 +174,7 @@ static void set_state(struct fleet *f, struct host *h, enum fleet_state st)
 static void cmd_finish(struct fleet *f, struct host *h, struct cmd *c, const char *error)
 {
 	struct fleet_result r;
-	char *clean = NULL;
+	char *clean = NULL, *clean_error = NULL;
 	char why[64];
 
 	if (c->ch) {
@@ -168,7 +190,12 @@ static void cmd_finish(struct fleet *f, struct host *h, struct cmd *c, const cha
 	r.out = clean ? clean : "";
 	r.out_len = clean ? strlen(clean) : 0;
 	r.truncated = c->truncated;
-	r.error = error;
+	/* A cancelled command ends with why it was cancelled, whatever came back. */
+	if (c->cancel_why)
+		error = c->cancel_why;
+	/* Errors quote libssh, which quotes the host: stored and delivered sanitised. */
+	clean_error = error ? text_sanitize_str(error, 0) : NULL;
+	r.error = error ? (clean_error ? clean_error : "?") : NULL;
 	if (!error && !c->got_status) {
 		snprintf(why, sizeof why, c->signal[0] ? "killed by signal %s" : "no exit status%s",
 			 c->signal);
@@ -182,6 +209,8 @@ static void cmd_finish(struct fleet *f, struct host *h, struct cmd *c, const cha
 	if (c->done)
 		c->done(c->ud, (size_t)(h - f->hosts), &r);
 	free(clean);
+	free(clean_error);
+	free(c->cancel_why);
 	free(c->buf);
 	free(c->command);
 	free(c);
@@ -222,13 +251,17 @@ static void on_exit_signal(ssh_session s, ssh_channel ch, const char *sig, int c
 			   const char *errmsg, const char *lang, void *ud)
 {
 	struct cmd *c = ud;
+	char *clean = NULL;
 
 	(void)s;
 	(void)ch;
 	(void)core;
 	(void)errmsg;
 	(void)lang;
-	snprintf(c->signal, sizeof c->signal, "%s", sig ? sig : "?");
+	/* The name is the host's text: keep it only sanitised (an OSC 52 write fits in it). */
+	clean = text_sanitize_str(sig ? sig : "?", 0);
+	snprintf(c->signal, sizeof c->signal, "%s", clean ? clean : "?");
+	free(clean);
 }
 
 /* Keeps up to output_cap bytes; the rest is read and dropped so the channel drains. */
@@ -303,21 +336,21 @@ static int64_t backoff_ms(struct fleet *f, int failures)
 static void host_down(struct fleet *f, struct host *h, const char *why)
 {
 	close_session(f, h);
-	set_str(&h->last_error, why);
+	fleet_set_clean(&h->last_error, why);
 	h->failures++;
 	h->next_retry_mono = clock_mono_ms() + backoff_ms(f, h->failures);
 	set_state(f, h, FLEET_DOWN);
-	fail_all(f, h, why);
+	fail_all(f, h, h->last_error ? h->last_error : "down");
 }
 
 /* A state an operator must resolve (key, auth): no automatic retry. */
 static void host_parked(struct fleet *f, struct host *h, enum fleet_state st, const char *why)
 {
 	close_session(f, h);
-	set_str(&h->last_error, why);
+	fleet_set_clean(&h->last_error, why);
 	h->next_retry_mono = 0;
 	set_state(f, h, st);
-	fail_all(f, h, why);
+	fail_all(f, h, h->last_error ? h->last_error : fleet_state_name(st));
 }
 
 static void fill_effective(struct host *h)
@@ -326,12 +359,12 @@ static void fill_effective(struct host *h)
 	unsigned int port = 0;
 
 	if (ssh_options_get(h->s, SSH_OPTIONS_HOST, &v) == SSH_OK) {
-		set_str(&h->eff_address, v);
+		fleet_set_clean(&h->eff_address, v);
 		ssh_string_free_char(v);
 		v = NULL;
 	}
 	if (ssh_options_get(h->s, SSH_OPTIONS_USER, &v) == SSH_OK) {
-		set_str(&h->eff_user, v);
+		fleet_set_clean(&h->eff_user, v);
 		ssh_string_free_char(v);
 	}
 	if (ssh_options_get_port(h->s, &port) == SSH_OK)
@@ -343,11 +376,14 @@ static void fill_effective(struct host *h)
  * is looked up in ssh config (HostName, User, Port, IdentityFile), then every
  * value the inventory gives overrides it.
  */
+static void fleet_ssh_why(struct host *h, const char *what, char *why, size_t whylen);
+
 static int setup_session(struct fleet *f, struct host *h, char *why, size_t whylen)
 {
 	int yes = 1, no = 0;
 	long timeout_s = (f->o.connect_timeout_ms + 999) / 1000;
 
+	errno = 0;
 	h->s = ssh_new();
 	if (!h->s) {
 		snprintf(why, whylen, "out of memory");
@@ -374,7 +410,7 @@ static int setup_session(struct fleet *f, struct host *h, char *why, size_t whyl
 	ssh_set_blocking(h->s, 0);
 	return 0;
 fail:
-	snprintf(why, whylen, "ssh options: %s", ssh_get_error(h->s));
+	fleet_ssh_why(h, "ssh options", why, whylen);
 	return -1;
 }
 
@@ -463,15 +499,71 @@ out:
 	return out;
 }
 
+/*
+ * libssh reads a known_hosts it cannot open or read (EACCES, EISDIR, EMFILE) as
+ * empty, so every key would look unknown and a changed one could be accepted.
+ * Returns 0 when path is readable or does not exist (then every key is unknown),
+ * else -1 with why set.
+ */
+static int fleet_known_hosts_readable(const char *path, char *why, size_t whylen)
+{
+	struct stat sb;
+	char b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int rc = -1;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "known_hosts %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0)
+		snprintf(why, whylen, "known_hosts %s: %s", path, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		snprintf(why, whylen, "known_hosts %s: not a regular file", path);
+	else if (read(fd, &b, 1) < 0)
+		snprintf(why, whylen, "known_hosts %s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+/*
+ * "what: libssh's error". libssh words running out of descriptors as it likes
+ * ("Couldn't apply options"); errno still says what it was, so it is named too.
+ */
+static void fleet_ssh_why(struct host *h, const char *what, char *why, size_t whylen)
+{
+	int saved = errno;
+
+	if (saved == EMFILE || saved == ENFILE)
+		snprintf(why, whylen, "%s: %s (%s)", what, ssh_get_error(h->s), strerror(saved));
+	else
+		snprintf(why, whylen, "%s: %s", what, ssh_get_error(h->s));
+}
+
 /* Handshake done: is this the key we know? */
 static void check_host_key(struct fleet *f, struct host *h)
 {
-	enum ssh_known_hosts_e k = ssh_session_is_known_server(h->s);
+	enum ssh_known_hosts_e k = SSH_KNOWN_HOSTS_ERROR;
 	char *fp = server_fingerprint(h->s);
 	char *line = NULL;
-	char why[300];
+	char why[PATHS_MAX + 300];
 
-	set_str(&h->fingerprint, fp);
+	if (fleet_known_hosts_readable(f->known_hosts, why, sizeof why) != 0) {
+		/* Refused, never "unknown": an unreadable file proves nothing about the key. */
+		fleet_set_clean(&h->fingerprint, fp);
+		fill_effective(h);
+		strncat(why, "; host refused", sizeof why - strlen(why) - 1);
+		host_parked(f, h, FLEET_KEY_REJECTED, why);
+		free(fp);
+		return;
+	}
+	errno = 0;
+	k = ssh_session_is_known_server(h->s);
+	fleet_set_clean(&h->fingerprint, fp);
 	fill_effective(h); /* the user is only final once connected */
 	switch (k) {
 	case SSH_KNOWN_HOSTS_OK:
@@ -501,8 +593,10 @@ static void check_host_key(struct fleet *f, struct host *h)
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
-		snprintf(why, sizeof why, "known_hosts: %s", ssh_get_error(h->s));
-		host_down(f, h, why);
+		/* Any error of the check refuses the host with it (no retry, never unknown). */
+		snprintf(why, sizeof why, "known_hosts %s: %s; host refused", f->known_hosts,
+			 errno == EMFILE ? strerror(EMFILE) : ssh_get_error(h->s));
+		host_parked(f, h, FLEET_KEY_REJECTED, why);
 	}
 	free(fp);
 }
@@ -510,17 +604,21 @@ static void check_host_key(struct fleet *f, struct host *h)
 static void step_connect(struct fleet *f, struct host *h)
 {
 	char why[512];
-	int rc = ssh_connect(h->s);
+	int rc;
 
+	errno = 0;
+	rc = ssh_connect(h->s);
 	if (rc == SSH_AGAIN)
 		return;
 	if (rc != SSH_OK) {
-		snprintf(why, sizeof why, "connect: %s", ssh_get_error(h->s));
+		fleet_ssh_why(h, "connect", why, sizeof why);
 		host_down(f, h, why);
 		return;
 	}
 	check_host_key(f, h);
 }
+
+static bool session_dead(const struct host *h);
 
 static void step_auth(struct fleet *f, struct host *h)
 {
@@ -530,6 +628,12 @@ static void step_auth(struct fleet *f, struct host *h)
 
 	switch (rc) {
 	case SSH_AUTH_AGAIN:
+		/* A DISCONNECT (or a close) while authenticating leaves libssh saying
+		 * "again" with no socket left to poll: end it now, with libssh's reason. */
+		if (session_dead(h)) {
+			snprintf(why, sizeof why, "auth: %s", ssh_get_error(h->s));
+			host_down(f, h, why);
+		}
 		return;
 	case SSH_AUTH_SUCCESS:
 		h->handshaking = false;
@@ -768,6 +872,28 @@ static void fill_slots(struct fleet *f)
 
 /* ---- public API ---- */
 
+long fleet_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort: the check below says what is left */
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return -1;
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX :
+										 (long)rl.rlim_cur;
+}
+
+long fleet_fds_needed(const struct fleet *f)
+{
+	/* One socket per host, plus the store, the terminal, libssh's files and slack. */
+	return (long)f->n + FLEET_FD_RESERVE;
+}
+
 struct fleet *fleet_new(const struct fleet_opts *o, fleet_event_fn ev, void *ev_ud, struct err *e)
 {
 	struct fleet *f = calloc(1, sizeof *f);
@@ -811,6 +937,7 @@ struct fleet *fleet_new(const struct fleet_opts *o, fleet_event_fn ev, void *ev_
 	f->o.ssh_config = f->ssh_config;
 	f->ev = ev;
 	f->ev_ud = ev_ud;
+	(void)fleet_raise_fd_limit();
 	f->rng = (unsigned)getpid() ^ (unsigned)clock_mono_ms();
 	return f;
 }
@@ -1078,6 +1205,49 @@ int fleet_accept_keys_from(struct fleet *f, const char *path, struct err *e)
 	}
 	fclose(in);
 	return accepted;
+}
+
+void fleet_cancel_all(struct fleet *f, const char *signal, const char *why, int grace_ms)
+{
+	int64_t now = clock_mono_ms();
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct host *h = &f->hosts[i];
+		struct cmd *c = h->cmds;
+
+		/* Already signalled and given its grace: left to end or to a later call. */
+		if (c && c->cancel_why && grace_ms > 0)
+			continue;
+		/* Only a command that was sent has a remote process to signal. */
+		if (signal && c && c->ch && c->phase == CMD_READ && h->s && h->state == FLEET_UP &&
+		    !c->cancel_why && ssh_channel_request_send_signal(c->ch, signal) == SSH_OK &&
+		    grace_ms > 0 && (c->cancel_why = strdup(why))) {
+			/* It stays the head until the host reports its end (or the grace
+			 * passes), so the close follows the signal on the wire. */
+			if (c->deadline_mono > now + grace_ms)
+				c->deadline_mono = now + grace_ms;
+			while (c->next) {
+				struct cmd *rest = c->next;
+
+				c->next = rest->next;
+				if (!c->next)
+					h->cmds_tail = c;
+				h->n_cmds--;
+				cmd_finish(f, h, rest, why);
+			}
+		} else {
+			fail_all(f, h, why); /* closes the head's channel (cmd_finish) */
+		}
+		if (h->handshaking || h->waiting_slot || h->nc) {
+			/* A connect still under way has nothing left to do for anyone. */
+			h->waiting_slot = false;
+			close_session(f, h);
+			fleet_set_clean(&h->last_error, why);
+			h->next_retry_mono = 0;
+			set_state(f, h, FLEET_DOWN);
+			fail_all(f, h, why);
+		}
+	}
 }
 
 /* ---- the loop ---- */

@@ -34,6 +34,8 @@ struct netconn {
 	bool connected;
 	char host[256];
 	int port;
+	char why[256];           /* the last address's failure ("" none), so a later step
+				  * reports it as itself (EMFILE is not "unreachable") */
 };
 
 /* Lookups whose netconn went away before glibc finished: freed once done. */
@@ -74,7 +76,8 @@ static int try_connect(struct netconn *c, struct err *e)
 	close_fd(c);
 	c->fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		err_set(e, "socket: %s", strerror(errno));
+		snprintf(c->why, sizeof c->why, "socket: %s", strerror(errno));
+		err_set(e, "%s", c->why);
 		return -1;
 	}
 	/* Small request/response exchanges: delayed ACKs would double each round trip. */
@@ -91,7 +94,8 @@ static int try_connect(struct netconn *c, struct err *e)
 	else if (a->ai_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr, addr,
 			  sizeof addr);
-	err_set(e, "connect %s port %d: %s", addr, c->port, strerror(errno));
+	snprintf(c->why, sizeof c->why, "connect %s port %d: %s", addr, c->port, strerror(errno));
+	err_set(e, "%s", c->why);
 	close_fd(c);
 	return -1;
 }
@@ -141,7 +145,7 @@ struct netconn *netconn_start(const char *host, int port, struct err *e)
 	/* Names go to glibc's resolver thread; gai_error tells when it is done. */
 	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
 	if (rc != 0) {
-		err_set(e, "resolve %s: %s", host, gai_strerror(rc));
+		err_set(e, "resolve %s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		free(lk);
 		free(c);
 		return NULL;
@@ -166,7 +170,8 @@ enum netconn_status netconn_step(struct netconn *c, struct err *e)
 		if (rc == EAI_INPROGRESS)
 			return NETCONN_PENDING;
 		if (rc != 0) {
-			err_set(e, "resolve %s: %s", c->host, gai_strerror(rc));
+			err_set(e, "resolve %s: %s", c->host,
+				rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 			free(c->lk);
 			c->lk = NULL;
 			return NETCONN_FAILED;
@@ -178,7 +183,11 @@ enum netconn_status netconn_step(struct netconn *c, struct err *e)
 		return connect_next(c, e);
 	}
 	if (c->fd < 0) {
-		err_set(e, "connect %s port %d: no address could be reached", c->host, c->port);
+		if (c->why[0])
+			err_set(e, "%s", c->why);
+		else
+			err_set(e, "connect %s port %d: no address could be reached", c->host,
+				c->port);
 		return NETCONN_FAILED;
 	}
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)

@@ -102,6 +102,18 @@ struct fleet *fleet_new(const struct fleet_opts *o, fleet_event_fn ev, void *ev_
 
 void fleet_free(struct fleet **f);
 
+/* Descriptors a fleet needs besides one socket per host. */
+#define FLEET_FD_RESERVE 32
+
+/*
+ * Raises RLIMIT_NOFILE's soft limit to the hard limit (fleet_new does it too) and
+ * returns the soft limit now (LONG_MAX: unlimited; -1: unknown).
+ */
+long fleet_raise_fd_limit(void);
+
+/* Descriptors f needs with every host connected (compare with fleet_raise_fd_limit). */
+long fleet_fds_needed(const struct fleet *f);
+
 /* Adds a host (copied; the inventory may go). Returns its index, or -1 with e set. */
 int fleet_add(struct fleet *f, const struct inventory_host *h, struct err *e);
 
@@ -116,6 +128,18 @@ void fleet_status(const struct fleet *f, size_t host, struct fleet_status *out);
  */
 int fleet_run(struct fleet *f, size_t host, const char *command, int timeout_ms,
 	      fleet_done_fn done, void *ud, struct err *e);
+
+/*
+ * Fails every queued or running command on every host with why (their done
+ * callbacks run before this returns, except as below) and abandons connects
+ * still under way. signal (an SSH signal name without "SIG", e.g. "TERM"; NULL
+ * for none) is first sent to each command already running, so the remote process
+ * ends too. With grace_ms > 0 such a signalled command stays running until the
+ * host reports its end or grace_ms pass (keep dispatching meanwhile), then ends
+ * with error why; with 0 its channel is closed at once. For a command's overall
+ * deadline ("timeout") or an operator's Ctrl-C ("interrupted").
+ */
+void fleet_cancel_all(struct fleet *f, const char *signal, const char *why, int grace_ms);
 
 /* Commands queued or running on host. */
 size_t fleet_pending(const struct fleet *f, size_t host);

@@ -8,7 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Writes s as a JSON string literal (quotes included); NULL writes null. */
+/*
+ * Writes s as a JSON string literal (quotes included); NULL writes null. The
+ * result is always valid JSON and never carries a terminal control raw: C0 and
+ * C1 controls, DEL, bidi controls and U+2028/9 are written as \uXXXX, and each
+ * byte of invalid UTF-8 as \ufffd.
+ */
 void json_put_string(FILE *out, const char *s);
 
 /* Writes "key": (with a leading comma unless first) inside an object. */

@@ -10,6 +10,9 @@
 #   sshd-fixture.sh restart DIR NAME        start NAME again: same address, port and host key
 #   sshd-fixture.sh rekey DIR NAME          new host key for NAME, restart; prints "NAME SHA256:..."
 #   sshd-fixture.sh silent DIR [PORT]       a TCP listener on 127.0.0.1 that never speaks; prints its port
+#   sshd-fixture.sh hostile DIR MODE        a hostile server (tests/hostile_sshd: banner, disconnect,
+#                                           kick or signal) on 127.0.0.1; prints its port, writes
+#                                           DIR/hostile-MODE.known (its known_hosts line)
 #   sshd-fixture.sh status DIR              "NAME ADDR:PORT SHA256:... up|down" per host
 #
 # Or source it (bash) and call `sshd_fixture start DIR 3` etc.; $SSHD_FIXTURE is its path.
@@ -208,7 +211,7 @@ fx_stop_all() {
 		h=${h%/sshd_config}
 		mapfile -t -O "${#pids[@]}" pids < <(fx_host_pids "${h##*/}")
 	done
-	for f in "$DIR"/silent-*.pid; do
+	for f in "$DIR"/silent-*.pid "$DIR"/hostile-*.pid; do
 		[ -e "$f" ] || continue
 		mapfile -t -O "${#pids[@]}" pids < <(fx_owned "$f" "$f")
 	done
@@ -614,6 +617,45 @@ cmd_silent() {
 	echo "$port"
 }
 
+# The hostile_sshd binary: given, built by make check, or compiled here on demand.
+fx_hostile_bin() {
+	local b
+	for b in "${HOSTILE_SSHD-}" "${OPSDECK_TOP_BUILDDIR:+$OPSDECK_TOP_BUILDDIR/tests/hostile_sshd}" \
+		"$fx_here/hostile_sshd" "$DIR/hostile_sshd"; do
+		[ -n "$b" ] && [ -x "$b" ] && { echo "$b"; return 0; }
+	done
+	[ -f "$fx_here/hostile_sshd.c" ] || fx_die "hostile_sshd not built (make check builds it)"
+	"${CC:-cc}" -std=c11 -D_DEFAULT_SOURCE -O -o "$DIR/hostile_sshd" "$fx_here/hostile_sshd.c" -lssh ||
+		fx_die "could not compile $fx_here/hostile_sshd.c"
+	echo "$DIR/hostile_sshd"
+}
+
+# The review's repro servers: escapes in the banner, in DISCONNECT, in an exit signal.
+cmd_hostile() {
+	[ "$#" = 2 ] || fx_die "usage: hostile DIR banner|disconnect|kick|signal"
+	local mode=$2 bin pidf out pid port
+	case "$mode" in banner | disconnect | kick | signal) ;; *) fx_die "unknown hostile mode '$mode'" ;; esac
+	fx_setdir "$1" create
+	bin=$(fx_hostile_bin)
+	[ -f "$DIR/hostile_key" ] || ssh-keygen -q -t ed25519 -N '' -C hostile -f "$DIR/hostile_key" >/dev/null
+	pidf=$DIR/hostile-$mode.pid
+	out=$DIR/hostile-$mode.out
+	rm -f "$pidf"
+	"$bin" "$mode" "$DIR/hostile_key" "$pidf" </dev/null >"$out" 2>&1 &
+	pid=$!
+	local deadline=$((SECONDS + fx_timeout))
+	until [ -s "$pidf" ]; do
+		if ! fx_alive "$pid" || [ "$SECONDS" -gt "$deadline" ]; then
+			kill "$pid" 2>/dev/null || true
+			fx_die "hostile server ($mode) did not start: $(cat "$out")"
+		fi
+		sleep 0.02
+	done
+	read -r port <"$out"
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$DIR/hostile_key.pub")" >"$DIR/hostile-$mode.known"
+	echo "$port"
+}
+
 cmd_status() {
 	[ "$#" = 1 ] || fx_die "usage: status DIR"
 	fx_setdir "$1"
@@ -641,6 +683,7 @@ kill) cmd_kill "$@" ;;
 restart) cmd_restart "$@" ;;
 rekey) cmd_rekey "$@" ;;
 silent) cmd_silent "$@" ;;
+hostile) cmd_hostile "$@" ;;
 status) cmd_status "$@" ;;
 *) fx_usage ;;
 esac

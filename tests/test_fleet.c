@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "fleet.h"
@@ -741,6 +742,54 @@ static void test_monitor_probes_on_interval(void **state)
 	free(path);
 }
 
+/* Issue 15: a known_hosts that cannot be read refuses the host with that error. */
+static void test_unreadable_known_hosts_refuses(void **state)
+{
+	struct got g = { 0 };
+	char *dir = tu_join(fx_dir, "kh-is-a-dir");
+	struct fleet *f = NULL;
+	struct want_state w = { 0, FLEET_KEY_REJECTED };
+	struct fleet_status st;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	f = make_fleet(&g, dir, 64);
+	fleet_connect(f, 0);
+	assert_true(run_until(f, in_state, &w, 20000));
+	fleet_status(f, 0, &st);
+	assert_non_null(st.last_error);
+	assert_non_null(strstr(st.last_error, "not a regular file; host refused"));
+	/* Never "unknown": that would let a changed key be accepted. */
+	assert_int_equal(g.events[0][FLEET_EV_KEY_UNKNOWN], 0);
+	fleet_free(&f);
+	got_free(&g);
+	rmdir(dir);
+	free(dir);
+}
+
+/* Issue 15: fleet_cancel_all ends every command (queued or connecting) with why, at once. */
+static void test_cancel_all(void **state)
+{
+	struct got g = { 0 };
+	struct fleet *f = make_fleet(&g, fx_known, 64);
+	struct err e = { { 0 } };
+
+	(void)state;
+	for (int i = 0; i < N_HOSTS; i++)
+		assert_int_equal(fleet_run(f, (size_t)i, "sleep 30", 0, on_done, &g, &e), 0);
+	assert_int_equal(fleet_run(f, 0, "echo never", 0, on_done, &g, &e), 0);
+	fleet_dispatch(f, NULL, 0); /* connects start */
+	assert_true(fleet_busy(f));
+	fleet_cancel_all(f, "TERM", "interrupted", 0);
+	assert_int_equal(g.n, N_HOSTS + 1);
+	for (int i = 0; i < g.n; i++)
+		assert_string_equal(g.error[i], "interrupted");
+	assert_false(fleet_busy(f));
+	fleet_free(&f); /* nothing left to deliver: g is not written again */
+	assert_int_equal(g.n, N_HOSTS + 1);
+	got_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +807,8 @@ int main(void)
 		cmocka_unit_test(test_silent_listener_costs_only_its_row),
 		cmocka_unit_test(test_killed_mid_session_then_back),
 		cmocka_unit_test(test_changed_key_refused),
+		cmocka_unit_test(test_unreadable_known_hosts_refuses),
+		cmocka_unit_test(test_cancel_all),
 	};
 
 	tu_init(NULL);

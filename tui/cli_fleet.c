@@ -1,22 +1,27 @@
+#define _GNU_SOURCE /* ppoll */
 /*
  * cli_fleet: `opsdeck hosts` (one probe round, Nagios-style exit code) and
  * `opsdeck exec PATTERN -- COMMAND` (a command on many hosts, output grouped by
  * identical result like clush -b). Both run the console's engine in a small loop
  * of their own and honour host-key checking; key and auth events go to the log.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "clock.h"
 #include "fleet.h"
 #include "fleetlog.h"
+#include "hostpattern.h"
 #include "inventory.h"
 #include "json.h"
 #include "monitor.h"
@@ -60,7 +65,10 @@ static const char hosts_usage[] =
 	"hosts [--filter PATTERN] [--json] [--inventory FILE] [--known-hosts FILE]\n"
 	"                [--timeout SEC] [--connect-timeout SEC] [--parallel N] [--accept-keys FILE]\n"
 	"Connects, runs one probe round and prints each host's state and figures.\n"
-	"Exit 0 all OK, 1 any WARNING or UNKNOWN, 2 any CRITICAL, unreachable or key problem.\n";
+	"--timeout SEC is the whole command's deadline: a host whose round has not\n"
+	"finished by then is shown as timeout.\n"
+	"Exit 0 all OK, 1 any WARNING or UNKNOWN probe, 2 any CRITICAL, unreachable or\n"
+	"key problem, else 3 (UNKNOWN) when a host timed out or opsdeck could not tell.\n";
 
 static const char exec_usage[] =
 	"exec PATTERN [--inventory FILE] [--known-hosts FILE] [--timeout SEC]\n"
@@ -68,7 +76,14 @@ static const char exec_usage[] =
 	"Runs COMMAND on every host whose name, group, tag or environment matches PATTERN\n"
 	"(a shell glob), in parallel; prints the output grouped by identical result and a\n"
 	"per-host exit summary. Exit 0 when every host ran it with status 0, 1 when some\n"
-	"exited non-zero, 2 when some could not run it.\n";
+	"exited non-zero, 2 when some could not run it, 130 when interrupted.\n"
+	"One argument after -- is sent as written: a command line for the remote shell,\n"
+	"as with ssh (exec web -- 'ls /tmp | wc -l'). Two or more are each shell-quoted,\n"
+	"so they arrive as these arguments (exec web -- printf '%s\\n' \"a b\" prints a b).\n"
+	"--timeout SEC is the whole command's deadline: a host not finished by then is\n"
+	"reported as timeout. Ctrl-C signals the remote commands (TERM), closes their\n"
+	"channels and logs. The shift log gets \"exec started\" (pattern, hosts, the whole\n"
+	"command) before anything is sent, and \"exec finished\" after.\n";
 
 static int parse_seconds(const char *s, int *out)
 {
@@ -145,6 +160,8 @@ static int fleet_cli_open(struct fleet_cli *fc, const struct cli_ctx *c,
 			  const struct fleet_flags *fl, const char *pattern, struct err *e)
 {
 	struct fleet_opts o = { 0 };
+	long limit;
+	struct hostpattern *hp = NULL;
 
 	memset(fc, 0, sizeof *fc);
 	fc->c = c;
@@ -158,9 +175,13 @@ static int fleet_cli_open(struct fleet_cli *fc, const struct cli_ctx *c,
 		return -1;
 	}
 	fc->sub.n_hosts = 0;
+	/* One pattern grammar everywhere (include/hostpattern.h). */
+	if (pattern && !(hp = hostpattern_compile(pattern, e)))
+		return -1;
 	for (size_t i = 0; i < fc->inv.n_hosts; i++)
-		if (!pattern || inventory_match(&fc->inv.hosts[i], pattern))
+		if (!hp || hostpattern_match(hp, &fc->inv.hosts[i]))
 			fc->sub.hosts[fc->sub.n_hosts++] = fc->inv.hosts[i];
+	hostpattern_free(&hp);
 	if (fc->sub.n_hosts == 0) {
 		err_set(e, "no host in %s matches '%s'", fc->inv.file ? fc->inv.file : "the inventory",
 			pattern ? pattern : "*");
@@ -182,6 +203,12 @@ static int fleet_cli_open(struct fleet_cli *fc, const struct cli_ctx *c,
 	for (size_t i = 0; i < fc->sub.n_hosts; i++)
 		if (fleet_add(fc->fleet, &fc->sub.hosts[i], e) < 0)
 			return -1;
+	limit = fleet_raise_fd_limit();
+	if (limit >= 0 && fleet_fds_needed(fc->fleet) > limit)
+		fprintf(stderr, "%s: %zu hosts need about %ld file descriptors, but the limit is "
+			"%ld (RLIMIT_NOFILE, raised to its hard limit): hosts past it will fail with "
+			"\"%s\"\n", c->prog, fc->sub.n_hosts, fleet_fds_needed(fc->fleet), limit,
+			strerror(EMFILE));
 	return 0;
 }
 
@@ -193,25 +220,88 @@ static void fleet_cli_close(struct fleet_cli *fc)
 	inventory_free(&fc->inv);
 }
 
-/* Runs the fleet (and monitor, if any) until idle or the deadline. */
-static void run_loop(struct fleet *f, struct monitor *m, int64_t deadline)
+/* Set by SIGINT/SIGTERM; the loop looks at it (nothing else happens in the handler). */
+static volatile sig_atomic_t cli_fleet_signal;
+static sigset_t cli_fleet_waitmask; /* the mask ppoll waits with: the signals open */
+
+static void cli_fleet_on_signal(int sig)
+{
+	cli_fleet_signal = sig;
+}
+
+/*
+ * Catches SIGINT and SIGTERM as a flag. They stay blocked except while the loop
+ * waits in ppoll, so one that comes just before the wait still ends it at once.
+ */
+static void cli_fleet_catch_signals(void)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_fleet_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &cli_fleet_waitmask);
+}
+
+/* Runs the fleet until idle (returns true), the deadline or a signal (false). */
+static bool run_loop(struct fleet *f, int64_t deadline)
 {
 	size_t cap = fleet_count(f) + 1;
 	struct pollfd *fds = calloc(cap, sizeof *fds);
+	bool idle = false;
 
-	while (fds && (fleet_busy(f) || (m && monitor_busy(m))) && clock_mono_ms() < deadline) {
-		size_t n = fleet_pollfds(f, fds, cap);
-		int64_t next = fleet_next_deadline(f);
+	while (fds && !cli_fleet_signal) {
 		int64_t now = clock_mono_ms();
-		int timeout = 1000;
+		int64_t next = -1, wait = 1000;
+		struct timespec ts;
+		size_t n;
 
+		if (!fleet_busy(f)) {
+			idle = true;
+			break;
+		}
+		if (now >= deadline)
+			break;
+		n = fleet_pollfds(f, fds, cap);
+		next = fleet_next_deadline(f);
 		if (next >= 0)
-			timeout = next <= now ? 0 : (int)(next - now < 1000 ? next - now : 1000);
-		if (poll(fds, n, timeout) < 0 && errno != EINTR)
+			wait = next <= now ? 0 : next - now;
+		if (wait > deadline - now)
+			wait = deadline - now;
+		if (wait > 1000)
+			wait = 1000;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000;
+		if (ppoll(fds, n, &ts, &cli_fleet_waitmask) < 0 && errno != EINTR)
 			break;
 		fleet_dispatch(f, fds, n);
 	}
 	free(fds);
+	return idle;
+}
+
+/*
+ * Ends what is still running with why: each remote command gets SIGTERM (over
+ * SSH), then grace_ms to report its end, then its channel is closed.
+ */
+static void cli_fleet_stop_all(struct fleet *f, const char *why, int grace_ms)
+{
+	sig_atomic_t sig = cli_fleet_signal;
+
+	fleet_cancel_all(f, "TERM", why, grace_ms);
+	if (grace_ms > 0) {
+		cli_fleet_signal = 0; /* a second Ctrl-C ends the grace at once */
+		(void)run_loop(f, clock_mono_ms() + grace_ms + 500);
+		if (!cli_fleet_signal)
+			cli_fleet_signal = sig;
+	}
+	fleet_cancel_all(f, NULL, why, 0);
 }
 
 /*
@@ -225,14 +315,13 @@ static void connect_all(struct fleet_cli *fc, int64_t deadline)
 
 	for (size_t i = 0; i < fleet_count(fc->fleet); i++)
 		fleet_connect(fc->fleet, i);
-	run_loop(fc->fleet, NULL, deadline);
-	if (!fc->accept_keys)
+	if (!run_loop(fc->fleet, deadline) || !fc->accept_keys)
 		return;
 	accepted = fleet_accept_keys_from(fc->fleet, fc->accept_keys, &e);
 	if (accepted < 0)
 		fprintf(stderr, "%s: %s\n", fc->c->prog, e.msg);
 	else if (accepted > 0)
-		run_loop(fc->fleet, NULL, deadline);
+		(void)run_loop(fc->fleet, deadline);
 }
 
 /* ---- hosts ---- */
@@ -248,17 +337,34 @@ static int exit_for(enum monitor_host s)
 	return (unsigned)s < sizeof codes / sizeof codes[0] ? codes[s] : 2;
 }
 
+/* The error a command gets when the command's overall deadline passes. */
+#define CLI_FLEET_TIMEOUT "timeout"
+
+/* True when host's round did not finish before the deadline (or a Ctrl-C). */
+static bool cli_fleet_host_late(struct monitor *m, size_t i)
+{
+	const struct monitor_probe *p = NULL;
+	size_t n = monitor_probes(m, i, &p);
+
+	for (size_t k = 0; k < n; k++)
+		if (!p[k].have && (strcmp(p[k].error, CLI_FLEET_TIMEOUT) == 0 ||
+				   strcmp(p[k].error, "interrupted") == 0))
+			return true;
+	return false;
+}
+
 static void print_host_text(struct fleet_cli *fc, struct monitor *m, size_t i)
 {
 	const struct monitor_probe *p = NULL;
 	size_t n = monitor_probes(m, i, &p);
 	struct fleet_status st;
 	enum monitor_host hs = monitor_host_state(m, i);
+	bool late = cli_fleet_host_late(m, i);
 
 	fleet_status(fc->fleet, i, &st);
-	printf("%-24s %-11s", st.name, monitor_host_name(hs));
-	if (hs == MON_UNREACHABLE || hs == MON_KEY_PROBLEM || hs == MON_AUTH_FAILED ||
-	    hs == MON_DISABLED) {
+	printf("%-24s %-11s", st.name, late ? CLI_FLEET_TIMEOUT : monitor_host_name(hs));
+	if (!late && (hs == MON_UNREACHABLE || hs == MON_KEY_PROBLEM || hs == MON_AUTH_FAILED ||
+		      hs == MON_DISABLED)) {
 		printf(" %s\n", st.last_error ? st.last_error : fleet_state_name(st.state));
 		return;
 	}
@@ -286,7 +392,8 @@ static void print_host_json(struct fleet_cli *fc, struct monitor *m, size_t i, i
 	json_put_key(stdout, "name", 1);
 	json_put_string(stdout, st.name);
 	json_put_key(stdout, "state", 0);
-	json_put_string(stdout, monitor_host_name(monitor_host_state(m, i)));
+	json_put_string(stdout, cli_fleet_host_late(m, i) ? CLI_FLEET_TIMEOUT :
+			monitor_host_name(monitor_host_state(m, i)));
 	json_put_key(stdout, "session", 0);
 	json_put_string(stdout, fleet_state_name(st.state));
 	json_put_key(stdout, "address", 0);
@@ -339,9 +446,11 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 	struct monitor *m = NULL;
 	struct err e = { { 0 } };
 	int64_t deadline;
-	int rc = 2;
+	bool late = false;
+	int rc = 3;
 	int r;
 
+	memset(&fc, 0, sizeof fc);
 	fleet_flags_init(c, &fl);
 	r = parse_fleet_flags(c, "hosts", hosts_usage, argc, argv, &fl);
 	if (r)
@@ -351,15 +460,18 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 			argv[optind]);
 		return 3;
 	}
+	cli_fleet_catch_signals();
+	/* --timeout is the whole command's deadline, connecting included. */
+	deadline = clock_mono_ms() + (int64_t)fl.timeout_s * 1000;
 	if (fleet_cli_open(&fc, c, &fl, fl.filter, &e))
 		goto fail;
 	m = monitor_new(fc.fleet, &fc.sub, &e);
 	if (!m)
 		goto fail;
-	deadline = clock_mono_ms() + (int64_t)(fl.connect_timeout_s * 2 + fl.timeout_s) * 1000 + 5000;
 	connect_all(&fc, deadline);
 	monitor_run_now(m, SIZE_MAX);
-	run_loop(fc.fleet, m, deadline);
+	if (!run_loop(fc.fleet, deadline))
+		cli_fleet_stop_all(fc.fleet, cli_fleet_signal ? "interrupted" : CLI_FLEET_TIMEOUT, 0);
 	if (monitor_flush(m, fc.st, &e) < 0)
 		fprintf(stderr, "%s hosts: samples not saved: %s\n", c->prog, e.msg);
 	rc = 0;
@@ -372,16 +484,28 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 			print_host_json(&fc, m, i, i == 0);
 		else
 			print_host_text(&fc, m, i);
-		rc = x > rc ? x : rc;
+		if (cli_fleet_host_late(m, i))
+			late = true;
+		else
+			rc = x > rc ? x : rc;
 	}
 	if (fl.json)
 		fputs("\n]\n", stdout);
+	/* A host that could not tell in time is UNKNOWN, unless another is CRITICAL. */
+	if (late && rc < 2)
+		rc = 3;
 	goto out;
 fail:
 	/* Nagios UNKNOWN: opsdeck itself could not tell. */
 	fprintf(stderr, "%s hosts: %s\n", c->prog, e.msg);
 	rc = 3;
 out:
+	/* What was printed reaches the caller even if teardown went wrong. */
+	if (fflush(stdout) != 0 && rc < 3)
+		rc = 3;
+	/* The fleet goes first: freeing it delivers the monitor's unfinished probe runs,
+	 * which write into the monitor. */
+	fleet_free(&fc.fleet);
 	monitor_free(&m);
 	fleet_cli_close(&fc);
 	return rc;
@@ -492,44 +616,70 @@ out:
 	return rc;
 }
 
-/* The command line after "--", joined with spaces (as ssh does). malloc'd. */
-static char *join_args(int argc, char **argv)
+/* A word the remote shell reads as itself needs no quotes (keeps the log readable). */
+static bool cli_exec_word_plain(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_./:,@%+", *s))
+			return false;
+	return true;
+}
+
+/*
+ * The command line sent to each host, malloc'd. One argument is sent as written
+ * (a command line for the remote shell, as with ssh); two or more are each
+ * single-quoted for the shell, so they arrive as these arguments.
+ */
+static char *cli_exec_command(int argc, char **argv)
 {
 	size_t len = 1;
-	char *s = NULL;
+	char *s = NULL, *o = NULL;
 
+	if (argc == 1)
+		return strdup(argv[0]);
 	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = calloc(1, len);
-	for (int i = 0; s && i < argc; i++) {
+		len += strlen(argv[i]) * 4 + 3; /* ' becomes '\'' */
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	o = s;
+	for (int i = 0; i < argc; i++) {
 		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
+			*o++ = ' ';
+		if (cli_exec_word_plain(argv[i])) {
+			o = stpcpy(o, argv[i]);
+			continue;
+		}
+		*o++ = '\'';
+		for (const char *p = argv[i]; *p; p++)
+			o = *p == '\'' ? stpcpy(o, "'\\''") : (*o = *p, o + 1);
+		*o++ = '\'';
 	}
+	*o = '\0';
 	return s;
 }
 
-static void log_exec(struct fleet_cli *fc, const char *command, struct exec_result *res, size_t n)
+/* "exec finished" with each failing host's exit code or reason. */
+static void cli_exec_log_finished(struct fleet_cli *fc, int64_t started_id, struct exec_result *res,
+			      size_t n, bool interrupted)
 {
-	struct shiftlog_new ln = { .category = "action", .severity = "notice" };
+	struct fleetlog_exec_host *h = calloc(n ? n : 1, sizeof *h);
 	struct err e = { { 0 } };
-	char text[1024];
-	size_t ok = 0, failed = 0, nonzero = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].error)
-			failed++;
-		else if (res[i].exit_status == 0)
-			ok++;
-		else
-			nonzero++;
+	if (!h) {
+		fprintf(stderr, "%s exec: shift log: out of memory\n", fc->c->prog);
+		return;
 	}
-	snprintf(text, sizeof text, "exec on %zu host%s: %.600s (exit 0: %zu, non-zero: %zu, "
-		 "did not run: %zu)", n, n == 1 ? "" : "s", command, ok, nonzero, failed);
-	ln.text = text;
-	ln.host = n == 1 ? fc->sub.hosts[0].name : NULL;
-	if (shiftlog_append(fc->st, &ln, NULL, &e))
+	for (size_t i = 0; i < n; i++) {
+		h[i].name = fc->sub.hosts[i].name;
+		h[i].exit_status = res[i].exit_status;
+		h[i].error = res[i].error;
+	}
+	if (fleetlog_exec_finished(fc->st, started_id, h, n, interrupted, &e))
 		fprintf(stderr, "%s exec: shift log: %s\n", fc->c->prog, e.msg);
+	free(h);
 }
 
 int cli_exec(const struct cli_ctx *c, int argc, char **argv)
@@ -537,10 +687,13 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 	struct fleet_flags fl;
 	struct fleet_cli fc;
 	struct exec_result *res = NULL;
+	const char **names = NULL;
+	struct fleetlog_exec audit = { 0 };
 	struct err e = { { 0 } };
 	const char *pattern = NULL;
 	char *command = NULL;
-	int64_t deadline;
+	int64_t deadline, started_id = 0;
+	bool interrupted = false;
 	int rc = 2;
 	int dd = -1;
 	int r;
@@ -551,48 +704,70 @@ int cli_exec(const struct cli_ctx *c, int argc, char **argv)
 	for (int i = 1; i < argc && dd < 0; i++)
 		if (strcmp(argv[i], "--") == 0)
 			dd = i;
-	if (dd < 0 || dd == argc - 1) {
-		fprintf(stderr, "usage: %s %s", c->prog, exec_usage);
-		return 2;
-	}
-	r = parse_fleet_flags(c, "exec", exec_usage, dd, argv, &fl);
+	r = parse_fleet_flags(c, "exec", exec_usage, dd < 0 ? argc : dd, argv, &fl);
 	if (r)
 		return r > 0 ? 0 : 2;
-	if (dd - optind != 1) {
+	if (dd < 0 || dd == argc - 1 || dd - optind != 1) {
 		fprintf(stderr, "usage: %s %s", c->prog, exec_usage);
 		return 2;
 	}
 	pattern = argv[optind];
-	command = join_args(argc - dd - 1, argv + dd + 1);
+	command = cli_exec_command(argc - dd - 1, argv + dd + 1);
 	if (!command) {
 		err_set(&e, "out of memory");
 		goto fail;
 	}
+	cli_fleet_catch_signals();
+	/* --timeout is the whole command's deadline, connecting included. */
+	deadline = clock_mono_ms() + (int64_t)fl.timeout_s * 1000;
 	if (fleet_cli_open(&fc, c, &fl, pattern, &e))
 		goto fail;
 	res = calloc(fc.sub.n_hosts, sizeof *res);
-	if (!res) {
+	names = calloc(fc.sub.n_hosts, sizeof *names);
+	if (!res || !names) {
 		err_set(&e, "out of memory");
 		goto fail;
 	}
-	deadline = clock_mono_ms() + (int64_t)(fl.connect_timeout_s * 2 + fl.timeout_s) * 1000 + 5000;
+	for (size_t i = 0; i < fc.sub.n_hosts; i++)
+		names[i] = fc.sub.hosts[i].name;
+	/* The audit entry comes before anything is sent: no entry, no command. */
+	audit.pattern = pattern;
+	audit.hosts = names;
+	audit.n_hosts = fc.sub.n_hosts;
+	audit.command = command;
+	audit.data_dir = c->paths->data_dir;
+	if (fleetlog_exec_started(fc.st, &audit, &started_id, &e)) {
+		fprintf(stderr, "%s exec: shift log: %s (nothing was run)\n", c->prog, e.msg);
+		rc = 2;
+		goto out;
+	}
 	if (fl.accept_keys)
 		connect_all(&fc, deadline);
 	for (size_t i = 0; i < fc.sub.n_hosts; i++)
 		if (fleet_run(fc.fleet, i, command, fl.timeout_s * 1000, exec_done, res, &e))
 			goto fail;
-	run_loop(fc.fleet, NULL, deadline);
+	if (!run_loop(fc.fleet, deadline)) {
+		interrupted = cli_fleet_signal != 0;
+		/* Ctrl-C: the remote commands get SIGTERM and a moment to end. */
+		cli_fleet_stop_all(fc.fleet, interrupted ? "interrupted" : CLI_FLEET_TIMEOUT,
+			 interrupted ? 2000 : 0);
+	}
 	for (size_t i = 0; i < fc.sub.n_hosts; i++)
 		if (!res[i].done && !res[i].error)
-			res[i].error = strdup("no answer before the deadline");
+			res[i].error = strdup(CLI_FLEET_TIMEOUT);
 	print_grouped(&fc, res, fc.sub.n_hosts);
 	rc = print_summary(&fc, res, fc.sub.n_hosts);
-	log_exec(&fc, command, res, fc.sub.n_hosts);
+	if (fflush(stdout) != 0)
+		rc = 2;
+	cli_exec_log_finished(&fc, started_id, res, fc.sub.n_hosts, interrupted);
+	if (interrupted)
+		rc = 130;
 	goto out;
 fail:
 	fprintf(stderr, "%s exec: %s\n", c->prog, e.msg);
 	rc = 2;
 out:
+	fflush(stdout);
 	/* Unfinished commands are failed by fleet_free, which still writes into res. */
 	fleet_free(&fc.fleet);
 	for (size_t i = 0; res && i < fc.sub.n_hosts; i++) {
@@ -600,6 +775,7 @@ out:
 		free(res[i].error);
 	}
 	free(res);
+	free(names);
 	free(command);
 	fleet_cli_close(&fc);
 	return rc;

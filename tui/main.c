@@ -13,7 +13,9 @@
 #include "app.h"
 #include "cli.h"
 #include "config.h"
+#include "fleet.h"
 #include "paths.h"
+#include "shiftlog.h"
 #include "store.h"
 
 static const struct command {
@@ -73,6 +75,9 @@ int opsdeck_main(int argc, char **argv)
 	int rc = 2;
 
 	setlocale(LC_ALL, "");
+	/* Once, at start: later, with descriptors used up, getpwuid fails (entries signed uid0). */
+	(void)shiftlog_operator();
+	(void)fleet_raise_fd_limit();
 	/* "+": stop at the first non-option, so subcommands parse their own flags. */
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
