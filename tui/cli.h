@@ -27,5 +27,6 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv);
 int cli_exec(const struct cli_ctx *c, int argc, char **argv);
 int cli_paths(const struct cli_ctx *c, int argc, char **argv);
 int cli_incident(const struct cli_ctx *c, int argc, char **argv);
+int cli_calendar(const struct cli_ctx *c, int argc, char **argv);
 
 #endif

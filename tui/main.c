@@ -24,6 +24,7 @@ static const struct command {
 	{ "hosts", cli_hosts, "hosts [--filter PATTERN] [--json]            one probe round over the fleet" },
 	{ "exec", cli_exec, "exec PATTERN -- COMMAND                    a command on many hosts" },
 	{ "incident", cli_incident, "incident new|list|show|ack|resolve|problem|report|... incidents and problems" },
+	{ "calendar", cli_calendar, "calendar import|export|list|remove|occurrences ...  business calendars" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 };
 
