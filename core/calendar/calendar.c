@@ -487,6 +487,21 @@ int calendar_rrule_check(const char *rule, size_t *col_off, struct err *e)
 
 				if (n > (size_t)(v + vlen - q))
 					n = (size_t)(v + vlen - q);
+				/* libical 3.0 gives wrong days for the weeks that cross a year
+				 * boundary in 53-week years (the differential test against
+				 * python-dateutil shows it): only weeks 2..51 are expanded. */
+				if (ok && part == &calendar_parts[10]) {
+					long w = 0;
+
+					calendar_int_ok(q, n, 1, 53, true, &w);
+					if (w < 2 || w > 51) {
+						*col_off = (size_t)(q - rule);
+						err_set(e, "BYWEEKNO=%ld is refused: libical 3.0 expands the "
+							   "weeks at a year boundary (1, 52, 53, negative) "
+							   "wrongly; use BYMONTH/BYMONTHDAY", w);
+						return -1;
+					}
+				}
 				if (!ok) {
 					*col_off = (size_t)(q - rule);
 					err_set(e, "%s value '%.*s' is out of range", part->name,

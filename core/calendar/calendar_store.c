@@ -315,11 +315,11 @@ static int calendar_store_old_events(struct store *st, const char *name,
 		goto out;
 	}
 	for (size_t i = 0; i < c.n_events; i++) {
+		o->key[i] = calendar_store_event_key(&c.events[i]);
 		o->uid[i] = c.events[i].uid;
 		o->summary[i] = c.events[i].summary;
 		c.events[i].uid = NULL;
 		c.events[i].summary = NULL;
-		o->key[i] = calendar_store_event_key(&c.events[i]);
 	}
 	rc = 0;
 out:
