@@ -786,7 +786,6 @@ int calendar_event_expand(const struct calendar_event *ev, int64_t from_ms, int6
 {
 	struct calendar_acc acc = { NULL, 0, 0 };
 	int64_t *ex_ms = NULL;
-	size_t first_rdate;
 	int rc = -1;
 
 	if (!calendar_zone_valid(ev->zone)) {
@@ -802,7 +801,6 @@ int calendar_event_expand(const struct calendar_event *ev, int64_t from_ms, int6
 		ex_ms[i] = calendar_stamp_ms(&ev->exdates[i], ev->zone);
 	if (calendar_expand_rule(ev, ex_ms, from_ms, to_ms, &acc, e) < 0)
 		goto out;
-	first_rdate = acc.n;
 	for (size_t i = 0; i < ev->n_rdates; i++) {
 		const struct calendar_stamp *s = &ev->rdates[i];
 		struct calendar_local t = s->t;
@@ -825,7 +823,6 @@ int calendar_event_expand(const struct calendar_event *ev, int64_t from_ms, int6
 		/* The recurrence set is a set: an RDATE that the rule also gives counts once. */
 		for (size_t k = 0; k < acc.n && !dup; k++)
 			dup = acc.v[k].start_ms == o.start_ms;
-		(void)first_rdate;
 		if (!dup && calendar_acc_push(&acc, &o, e) < 0)
 			goto out;
 	}
@@ -916,8 +913,6 @@ void calendar_occurrence_note(const struct calendar_occurrence *o, char *buf, si
 {
 	const struct calendar_local *t = &o->local;
 	char before[16], now[16];
-
-	(void)now;
 	int used = 0;
 
 	buf[0] = '\0';

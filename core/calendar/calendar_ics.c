@@ -160,7 +160,7 @@ static int ics_zone(struct ics_parser *p, const struct ics_line *l, const char *
 {
 	const char *z = tzid;
 
-	while (z && !calendar_zone_valid(z)) {
+	while (z && *z && !calendar_zone_valid(z)) {
 		z = strchr(z + 1, '/');
 		if (z)
 			z++;
@@ -866,11 +866,12 @@ int calendar_ics_write(const struct calendar *c, FILE *out, struct err *e)
 		ics_put(out, line);
 		ics_put_text(out, "SUMMARY", ev->summary);
 		ics_put_stamp(out, "DTSTART", &s, ev->zone);
-		snprintf(line, sizeof line, "DURATION:P%dD", ev->duration_days);
-		if (ev->duration_s || !ev->duration_days) {
-			snprintf(line, sizeof line, "DURATION:P%s%dDT%" PRId64 "S", "", ev->duration_days,
+		/* Nominal days, then exact seconds: what the event was read as. */
+		if (ev->duration_s || !ev->duration_days)
+			snprintf(line, sizeof line, "DURATION:P%dDT%" PRId64 "S", ev->duration_days,
 				 ev->duration_s);
-		}
+		else
+			snprintf(line, sizeof line, "DURATION:P%dD", ev->duration_days);
 		ics_put(out, line);
 		if (ev->rrule) {
 			char *r = NULL;

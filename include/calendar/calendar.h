@@ -146,8 +146,9 @@ typedef int (*calendar_occ_fn)(const struct calendar_occurrence *o, void *ctx);
 
 /*
  * Calls fn for every occurrence of ev that overlaps [from_ms, to_ms) (an occurrence
- * of length 0 counts when its start is in the range), in start order for the rule
- * and then the RDATEs (not merged). fn returning non-zero stops with that value.
+ * of length 0 counts when its start is in the range), in start order, the RRULE's
+ * and the RDATEs' together (one that both give counts once), EXDATEs removed. fn
+ * returning non-zero stops with that value.
  * -1 with e set when the rule cannot be expanded (a bad rule, more than
  * CALENDAR_MAX_STEPS steps). all_day events are read in ev->zone (the loaders set
  * it to the calendar's zone).
