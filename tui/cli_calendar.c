@@ -346,7 +346,8 @@ static const struct cal_verb cal_verbs[] = {
 	{ "list", cal_list, "json", 0, 0, "calendar list [--json]" },
 	{ "remove", cal_remove, "", 1, 1, "calendar remove NAME" },
 	{ "occurrences", cal_occurrences, "from to name json", 0, 0,
-	  "calendar occurrences --from T --to T [--name NAME] [--json]   (--since/--until too)" },
+	  "calendar occurrences --from T --to T [--name NAME] [--json]   (--since/--until too;"
+	  " default: now to 30 days on)" },
 };
 
 static void cal_usage(FILE *out, const char *prog)
