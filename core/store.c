@@ -224,6 +224,31 @@ static const char *const migrations[] = {
 	"  INSERT INTO incident_title_fts(incident_title_fts, rowid, title)"
 	"    VALUES ('delete', old.id, old.title);"
 	"END;",
+	/* 5: imported iCalendar calendars: the original text and the parsed events
+	 * (calendars/NAME.yaml are read from the config folder, never stored). */
+	"CREATE TABLE calendars ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('freeze', 'caution', 'peak', 'info')),"
+	"  zone TEXT NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  ics TEXT NOT NULL,"
+	"  imported_at INTEGER NOT NULL);"
+	"CREATE TABLE calendar_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  calendar_id INTEGER NOT NULL REFERENCES calendars(id) ON DELETE CASCADE,"
+	"  uid TEXT NOT NULL,"
+	"  summary TEXT NOT NULL,"
+	"  zone TEXT NOT NULL,"
+	"  all_day INTEGER NOT NULL,"
+	"  start_local TEXT NOT NULL,"
+	"  duration_days INTEGER NOT NULL,"
+	"  duration_s INTEGER NOT NULL,"
+	"  rrule TEXT,"
+	"  rdates TEXT NOT NULL,"
+	"  exdates TEXT NOT NULL,"
+	"  line INTEGER NOT NULL);"
+	"CREATE INDEX calendar_events_calendar ON calendar_events(calendar_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -44,5 +44,6 @@ int cli_config_report(const char *prog, const char *path, struct config *cfg, co
 int cli_backup(const struct cli_ctx *c, int argc, char **argv);
 int cli_restore(const struct cli_ctx *c, int argc, char **argv);
 int cli_prune(const struct cli_ctx *c, int argc, char **argv);
+int cli_calendar(const struct cli_ctx *c, int argc, char **argv);
 
 #endif

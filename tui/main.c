@@ -32,6 +32,7 @@ static const struct command {
 	{ "backup", cli_backup, "backup [--output FILE [--force]]           a verified copy of the database" },
 	{ "restore", cli_restore, "restore FILE [--db PATH] [--force]         put a verified backup in place" },
 	{ "prune", cli_prune, "prune                                      apply retention to probe history" },
+	{ "calendar", cli_calendar, "calendar import|export|list|remove|occurrences ...  business calendars" },
 	{ "paths", cli_paths, "paths                                      every file opsdeck reads or writes" },
 	{ "config", cli_config, "config check|schema [--markdown]           check every settings file; the settings table" },
 };
