@@ -3,7 +3,7 @@
 # OpenSSH's own client: three real sshd hosts on loopback, logins with strict host
 # key checking against the generated known_hosts, a changed host key (rekey), a crash
 # mid-session (kill) and restart, the silent listener, and a stop that leaves no
-# process behind. Run by tests/run (OPSDECK_BIN etc. set); prints "# ok - ..." per
+# process behind. Run by make check (OPSDECK_BIN etc. set); prints "# ok - ..." per
 # check and "N passed, 0 failed".
 # shellcheck source-path=SCRIPTDIR
 set -eu
