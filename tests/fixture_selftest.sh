@@ -38,8 +38,8 @@ served_fp() {
 # ---- start ----
 start=$SECONDS
 sshd_fixture start "$F" 3 >"$T/start.out" 2>&1 || fail "start: $(cat "$T/start.out")"
-# Generous: make check runs two tests at a time, on two cores that may be busy; a
-# start that waits on something (a port, a fixed sleep) still takes longer.
+# Generous: make check runs two tests at a time, on cores other work may share (9 s
+# was seen); a start that hangs still fails.
 [ $((SECONDS - start)) -le 20 ] || fail "start of 3 hosts took $((SECONDS - start)) s"
 grep -q '3 hosts h01..h03 on ' "$T/start.out" || fail "start said: $(cat "$T/start.out")"
 for f in inventory.yaml known_hosts fingerprints ssh_config hosts.txt client/id_ed25519; do
