@@ -153,7 +153,11 @@ keys q
 wait_text "Quit opsdeck? (y/n)"
 keys n
 wait_gone "Quit opsdeck?"
-sleep 0.3
+# Still answering keys after n (a console that quit would show no help).
+keys '?'
+wait_text "log.search"
+keys Escape
+wait_gone "log.search"
 console_running || fail "q n ended the console"
 ok "q then n keeps the console running"
 console_quit
@@ -197,9 +201,15 @@ wait_pos $((last + 1)) newest
 wait_text "follow me"
 keys k
 wait_pos "$last"
+# A taller window leaves room below the newest entry, so the arrival shows once the
+# console has seen it; the cursor must not have moved by then.
+tmx resize-window -t console -x 100 -y 80
+wait_re ' filler 1$'
 $OPSDECK log add "arrives below" >/dev/null
-sleep 1.5
+wait_text "arrives below"
 wait_pos "$last"
+tmx resize-window -t console -x 100 -y 30
+wait_gone "$note"
 ok "at the newest entry the view follows new ones; above it, the view stays put"
 if pane -e | grep -qE $'\033\\[([0-9;]*;)?(3[0-7]|9[0-7]|4[0-7]|10[0-7]|38|48)[;m]'; then
 	fail "NO_COLOR screen contains colour sequences"
@@ -219,7 +229,7 @@ grep -qa "]7777;opsdeck-key-end $last_key"$'\a' "$T/raw" ||
 ok "OPSDECK_BENCH_FRAMES records first-frame and key frames"
 # An idle console draws nothing: at most the clock's minute and a data poll.
 n0=$(wc -l <"$T/frames")
-sleep 2.5
+sleep 2.5 # on purpose: the time that passes is the test
 n1=$(wc -l <"$T/frames")
 [ $((n1 - n0)) -le 2 ] || fail "idle console drew $((n1 - n0)) frames in 2.5 s (a redraw loop)"
 ok "an idle console draws no frames"

@@ -151,7 +151,7 @@ hosts:
     probes: [app]
 probes:
   - name: app
-    command: "echo 'APP state'; exit \$(cat $T/state)"
+    command: "echo 'APP state'; echo >>$T/rounds; exit \$(cat $T/state)"
     interval: 1
 EOF
 cat >"$XDG_CONFIG_HOME/opsdeck/config.yaml" <<EOF
@@ -171,7 +171,14 @@ done
 id=$($OPSDECK incident list --json | tr -d '\n' | sed -n 's/.*"id":\([0-9]*\),"title":"h01: app critical".*/\1/p')
 [ "$(json_field "$id" dedup_key)" = '"h01/app"' ] || fail "dedup key: $(json_field "$id" dedup_key)"
 [ "$(json_field "$id" source)" = '"probe"' ] || fail "source: $(json_field "$id" source)"
-sleep 3 # more rounds, still critical: no more events
+# More rounds, still critical: no more events. Each round starts after the last one
+# was handled, so once three more have started, two more critical results were seen.
+r0=$(wc -l <"$T/rounds")
+deadline=$((SECONDS + SLOW))
+until [ "$(wc -l <"$T/rounds")" -ge $((r0 + 3)) ]; do
+	[ "$SECONDS" -le "$deadline" ] || fail "the probe stopped running after the incident opened"
+	sleep 0.1
+done
 [ "$(json_field "$id" repeat_count)" = 1 ] || fail "repeated on every round"
 ok "a probe turning CRITICAL on a real host opens one incident keyed h01/app"
 

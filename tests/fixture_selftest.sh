@@ -3,7 +3,7 @@
 # OpenSSH's own client: three real sshd hosts on loopback, logins with strict host
 # key checking against the generated known_hosts, a changed host key (rekey), a crash
 # mid-session (kill) and restart, the silent listener, and a stop that leaves no
-# process behind. Run by tests/run (OPSDECK_BIN etc. set); prints "# ok - ..." per
+# process behind. Run by make check (OPSDECK_BIN etc. set); prints "# ok - ..." per
 # check and "N passed, 0 failed".
 # shellcheck source-path=SCRIPTDIR
 set -eu
@@ -38,7 +38,9 @@ served_fp() {
 # ---- start ----
 start=$SECONDS
 sshd_fixture start "$F" 3 >"$T/start.out" 2>&1 || fail "start: $(cat "$T/start.out")"
-[ $((SECONDS - start)) -le 5 ] || fail "start of 3 hosts took $((SECONDS - start)) s"
+# Generous: make check runs two tests at a time, on cores other work may share (9 s
+# was seen); a start that hangs still fails.
+[ $((SECONDS - start)) -le 20 ] || fail "start of 3 hosts took $((SECONDS - start)) s"
 grep -q '3 hosts h01..h03 on ' "$T/start.out" || fail "start said: $(cat "$T/start.out")"
 for f in inventory.yaml known_hosts fingerprints ssh_config hosts.txt client/id_ed25519; do
 	[ -s "$F/$f" ] || fail "start did not write $f"

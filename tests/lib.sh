@@ -12,7 +12,7 @@ lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${OPSDECK_TOP_SRCDIR:=$(cd "$lib_here/.." && pwd)}"
 export OPSDECK_TOP_SRCDIR
 . "$lib_here/script-env.sh"
-# Same settings tests/run exports, so a script also runs alone under ASan.
+# Same settings make check exports (Makefile.am), so a script also runs alone under ASan.
 : "${ASAN_OPTIONS:=abort_on_error=0:detect_leaks=1}"
 : "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
 export ASAN_OPTIONS UBSAN_OPTIONS

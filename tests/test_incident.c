@@ -600,7 +600,6 @@ static void test_dedup_and_flapping(void **state)
 	assert_int_equal(observe(f, INCIDENT_SIGNAL_RECOVERY, "web01/disk", NULL), INCIDENT_OBS_IGNORED);
 	assert_int_equal(observe(f, INCIDENT_SIGNAL_PROBLEM, "web01/disk", &id2), INCIDENT_OBS_OPENED);
 	assert_true(id2 != id);
-	assert_false(incident_host_in_maintenance(f->st, "web01", f->now));
 }
 
 /* ---- SLA ---- */
