@@ -113,6 +113,19 @@ wait
 $OPSDECK log verify | grep -q '^ok: ' || fail "chain broken by concurrent writers"
 ok "four concurrent writers: 60 entries, chain verifies"
 
+# A relative time too far back is a range error, not an overflow (UBSan aborts on one).
+expect_fail "--since '-99999999999999d' is out of range" $OPSDECK log list --since -99999999999999d
+expect_fail "--until '-99999999999999999999d' is out of range" $OPSDECK log list --until -99999999999999999999d
+expect_fail "is not a time" $OPSDECK log list --since -5x
+ok "--since -99999999999999d: out of range, no overflow"
+
+# log add whose id cannot be printed fails (the caller would otherwise lose the id).
+rc=0
+err=$($OPSDECK --db "$T/full-stdout.db" log add "to a full stdout" 2>&1 >/dev/full) || rc=$?
+[ "$rc" != 0 ] || fail "log add >/dev/full exited 0"
+case "$err" in *"entry #1 was written, but its id could not be printed"*) ;; *) fail "log add >/dev/full said '$err'" ;; esac
+ok "log add >/dev/full exits non-zero and says the entry was written"
+
 # A database from a newer opsdeck is refused and left as it was.
 sqlite3 "$T/future.db" "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); INSERT INTO schema_version VALUES (999, 0);"
 sum=$(sha256sum < "$T/future.db")

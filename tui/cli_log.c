@@ -63,20 +63,29 @@ static int parse_id(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Parses --since/--until into *ms; -1 with e set ("out of range" or "not a time"). */
+static int log_parse_time(const char *flag, const char *text, int64_t *ms, struct err *e)
+{
+	errno = 0;
+	if (clock_parse(text, ms) == 0)
+		return 0;
+	if (errno == ERANGE)
+		err_set(e, "%s '%.100s' is out of range (the time would be before or after what"
+			   " opsdeck can represent)", flag, text);
+	else
+		err_set(e, "%s '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
+			flag, text);
+	return -1;
+}
+
 /* Fills the filter's bounds from --since/--until/--category/--severity/--host. */
 static int fill_filter(const struct log_args *a, struct shiftlog_filter *f, struct err *e)
 {
 	memset(f, 0, sizeof *f);
-	if (a->since && clock_parse(a->since, &f->since_ms)) {
-		err_set(e, "--since '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
-			a->since);
+	if (a->since && log_parse_time("--since", a->since, &f->since_ms, e))
 		return -1;
-	}
-	if (a->until && clock_parse(a->until, &f->until_ms)) {
-		err_set(e, "--until '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
-			a->until);
+	if (a->until && log_parse_time("--until", a->until, &f->until_ms, e))
 		return -1;
-	}
 	if (a->category && !shiftlog_category_valid(a->category)) {
 		err_set(e, "unknown category '%.64s' (one of: note, action, alarm, handover, "
 			   "correction, shift, system)", a->category);
@@ -140,8 +149,14 @@ static int verb_add(const struct cli_ctx *c, struct store *st, struct log_args *
 	n.text = text;
 	if (shiftlog_append(st, &n, &id, e))
 		goto out;
-	/* Printed only after the commit inside shiftlog_append. */
+	/* Printed only after the commit inside shiftlog_append. A caller that cannot
+	 * read the id (stdout full or closed) must not see success. */
 	printf("%" PRId64 "\n", id);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		err_set(e, "entry #%" PRId64 " was written, but its id could not be printed: %s", id,
+			strerror(errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(text);
