@@ -554,7 +554,12 @@ static int store_lstat(const char *path, struct stat *sb, struct err *e)
 	return 1;
 }
 
-/* Opens the existing file without following a link and checks it is the one lstat saw. */
+/*
+ * Opens the existing file without following a link and checks it is the one lstat
+ * saw. Closing any descriptor of a file drops every POSIX lock this process holds
+ * on it, SQLite's included: so this is used only while no connection of this
+ * process has the file open (store_copy_out, after closing its own).
+ */
 static int store_open_nofollow(const char *path, const struct stat *seen, struct err *e)
 {
 	struct stat sb;
@@ -573,14 +578,18 @@ static int store_open_nofollow(const char *path, const struct stat *seen, struct
 	return fd;
 }
 
-/* SQLite resolves the folders' links itself; the file it opened must be ours. */
-static int store_same_file(sqlite3 *db, int fd, const char *path, struct err *e)
+/*
+ * SQLite resolves links itself (folders and file) and names the file it opened:
+ * that must be the file lstat saw, or a link was swapped in meanwhile.
+ */
+static int store_same_file(sqlite3 *db, const struct stat *seen, const char *path,
+			   struct err *e)
 {
 	const char *name = sqlite3_db_filename(db, "main");
-	struct stat a, b;
+	struct stat b;
 
-	if (!name || !*name || fstat(fd, &a) != 0 || stat(name, &b) != 0 ||
-	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+	if (!name || !*name || stat(name, &b) != 0 || seen->st_dev != b.st_dev ||
+	    seen->st_ino != b.st_ino) {
 		err_set(e, "%s changed while it was being opened (replaced by a link?)", path);
 		return -1;
 	}
@@ -669,12 +678,19 @@ out:
  * copied into a private temporary folder, which store_close removes, and read
  * there; the original is not touched.
  */
-static int store_copy_out(struct store *st, int fd, char *copy, size_t len, struct err *e)
+static int store_copy_out(struct store *st, const struct stat *seen, char *copy, size_t len,
+			  struct err *e)
 {
 	const char *tmp = getenv("TMPDIR");
 	char wal[STORE_PATH_MAX + 80];
-	int wfd = -1;
+	int fd = -1, wfd = -1;
 	int rc = -1;
+
+	/* Our failed connection goes first: see store_open_nofollow. */
+	sqlite3_close(st->db);
+	st->db = NULL;
+	if ((fd = store_open_nofollow(st->path, seen, e)) < 0)
+		return -1;
 
 	snprintf(st->tmpdir, sizeof st->tmpdir, "%s/opsdeck-ro.XXXXXX",
 		 tmp && tmp[0] == '/' ? tmp : "/tmp");
@@ -682,7 +698,7 @@ static int store_copy_out(struct store *st, int fd, char *copy, size_t len, stru
 		err_set(e, "%s: cannot make a private copy to read its WAL: %s", st->path,
 			strerror(errno));
 		st->tmpdir[0] = '\0';
-		return -1;
+		goto out;
 	}
 	snprintf(copy, len, "%s/opsdeck.db", st->tmpdir);
 	snprintf(wal, sizeof wal, "%s-wal", st->path);
@@ -699,6 +715,7 @@ static int store_copy_out(struct store *st, int fd, char *copy, size_t len, stru
 out:
 	if (wfd >= 0)
 		close(wfd);
+	close(fd);
 	return rc;
 }
 
@@ -843,9 +860,11 @@ int store_open(const char *path, struct store **out, struct err *e)
 			err_set(e, "%s: %s", path, strerror(errno));
 			goto out;
 		}
+		/* Closed before SQLite opens it (see store_open_nofollow). */
+		close(fd);
+		fd = -1;
 	} else {
-		if (store_check_writable(path, sb.st_mode, e) ||
-		    (fd = store_open_nofollow(path, &sb, e)) < 0)
+		if (store_check_writable(path, sb.st_mode, e))
 			goto out;
 		store_note_open_modes(st, sb.st_mode);
 	}
@@ -859,7 +878,7 @@ int store_open(const char *path, struct store **out, struct err *e)
 			err_set(e, "%s: cannot open", path);
 		goto out;
 	}
-	if (store_same_file(st->db, fd, path, e))
+	if (store_same_file(st->db, &sb, path, e))
 		goto out;
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 5000);
@@ -899,7 +918,6 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 	char uri[3 * STORE_PATH_MAX + 64];
 	char copy[STORE_PATH_MAX + 64];
 	off_t shm, wal;
-	int fd = -1;
 	int v = 0, r;
 	int rc = -1;
 
@@ -922,8 +940,6 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 			goto out;
 		goto done;
 	}
-	if ((fd = store_open_nofollow(path, &sb, e)) < 0)
-		goto out;
 	store_note_open_modes(st, sb.st_mode);
 	shm = store_side_size(path, "-shm");
 	wal = store_side_size(path, "-wal");
@@ -942,14 +958,14 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 		store_uri(uri, sizeof uri, path, "immutable=1");
 		v = store_try_read(st, uri, e);
 	} else if (v < 0) {
-		if (store_copy_out(st, fd, copy, sizeof copy, e))
+		if (store_copy_out(st, &sb, copy, sizeof copy, e))
 			goto out;
 		store_uri(uri, sizeof uri, copy, "mode=ro");
 		v = store_try_read(st, uri, e);
 	}
 	if (v < 0)
 		goto out;
-	if (!st->tmpdir[0] && store_same_file(st->db, fd, path, e))
+	if (!st->tmpdir[0] && store_same_file(st->db, &sb, path, e))
 		goto out;
 	if (v > N_MIGRATIONS) {
 		err_set(e, "%s: database schema version %d is newer than this opsdeck supports (%d);"
@@ -967,8 +983,6 @@ done:
 	st = NULL;
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	store_close(&st);
 	return rc;
 }
