@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -250,24 +251,74 @@ const char *store_path(const struct store *st)
 	return st->path;
 }
 
+/* The folder part of path into buf ("." when there is none). */
+static void store_dir_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/* True when the folder holding path has less than 1 MiB left for us. */
+static bool store_space_low(const char *path)
+{
+	char dir[STORE_PATH_MAX];
+	struct statvfs vfs;
+	unsigned long long avail;
+
+	store_dir_of(path, dir, sizeof dir);
+	if (statvfs(dir, &vfs) != 0)
+		return false;
+	avail = (unsigned long long)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
+	return avail < 1024 * 1024;
+}
+
 /*
- * Sets e from the connection's last error. Running out of space (ENOSPC, a quota,
- * or the file size limit: SQLITE_FULL, or an I/O error whose errno says so) is
- * said in words a person acts on; SQLite's own text follows in parentheses.
+ * True when the connection's last error is running out of space: SQLITE_FULL, an
+ * I/O error with ENOSPC, EFBIG (the file size limit) or EDQUOT, or a failed write
+ * while the disk is nearly full or a file size limit is set (SQLite does not keep
+ * the errno of every failed write, the WAL's among them).
+ */
+static bool store_out_of_space(struct store *st)
+{
+	static const int write_errors[] = { SQLITE_IOERR_WRITE, SQLITE_IOERR_SHMSIZE,
+					    SQLITE_IOERR_TRUNCATE, SQLITE_IOERR_FSTAT };
+	int ext = sqlite3_extended_errcode(st->db);
+	int sys = 0;
+	struct rlimit rl;
+	bool write_error = false;
+
+	if ((ext & 0xff) == SQLITE_FULL)
+		return true;
+	if ((ext & 0xff) != SQLITE_IOERR && (ext & 0xff) != SQLITE_CANTOPEN)
+		return false;
+	sys = sqlite3_system_errno(st->db);
+	if (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+		return true;
+	for (size_t i = 0; i < sizeof write_errors / sizeof write_errors[0]; i++)
+		if (ext == write_errors[i])
+			write_error = true;
+	if (!write_error)
+		return false;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		return true;
+	return store_space_low(st->path);
+}
+
+/*
+ * Sets e from the connection's last error; running out of space is said in words
+ * a person acts on, SQLite's own text follows in parentheses.
  */
 static void store_set_err(struct store *st, struct err *e)
 {
-	int prim = 0, sys = 0;
-
-	if (!st->db) {
+	if (!st->db)
 		err_set(e, "%s: cannot open (out of memory)", st->path);
-		return;
-	}
-	prim = sqlite3_extended_errcode(st->db) & 0xff;
-	if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_FULL)
-		sys = sqlite3_system_errno(st->db);
-
-	if (prim == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+	else if (store_out_of_space(st))
 		err_set(e, "%s: the disk is full (or the file size limit was reached): nothing more"
 			   " can be written; free some space and retry (%s)", st->path,
 			sqlite3_errmsg(st->db));
@@ -503,19 +554,6 @@ static int store_make_parent(const char *path, struct err *e)
 out:
 	free(dir);
 	return rc;
-}
-
-/* The folder part of path into buf ("." when there is none). */
-static void store_dir_of(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(buf, len, ".");
-	else if (slash == path)
-		snprintf(buf, len, "/");
-	else
-		snprintf(buf, len, "%.*s", (int)(slash - path), path);
 }
 
 /* Size of path + suffix (not following a link), or -1 when it does not exist. */
