@@ -1025,6 +1025,51 @@ out:
 	return rc;
 }
 
+int store_fts_check(struct store *st, const char *table, struct err *e)
+{
+	sqlite3 *mem = NULL;
+	sqlite3_backup *b = NULL;
+	char *sql = NULL;
+	int rc = -1;
+
+	for (const char *p = table; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+			err_set(e, "bad FTS table name");
+			return -1;
+		}
+	if (!(sql = sqlite3_mprintf("INSERT INTO %s(%s, rank) VALUES ('integrity-check', 1)",
+				   table, table))) {
+		err_set(e, "out of memory");
+		return -1;
+	}
+	if (!st->readonly) {
+		rc = store_exec(st, sql, e);
+		goto out;
+	}
+	/* FTS5's check is an INSERT, refused on a read-only connection: run it on a
+	 * copy in memory (SQLite >= 3.44 would do it in PRAGMA integrity_check). */
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		err_set(e, "out of memory");
+		goto out;
+	}
+	b = sqlite3_backup_init(mem, "main", st->db, "main");
+	if (!b || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+		err_set(e, "%s: copy for the FTS check: %s", st->path, sqlite3_errmsg(mem));
+		sqlite3_backup_finish(b);
+		goto out;
+	}
+	sqlite3_backup_finish(b);
+	if (sqlite3_exec(mem, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		err_set(e, "%s: %s", st->path, sqlite3_errmsg(mem));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(mem);
+	sqlite3_free(sql);
+	return rc;
+}
+
 const char *store_warning(const struct store *st)
 {
 	return st && st->warning[0] ? st->warning : NULL;

@@ -52,6 +52,14 @@ int store_open_read(const char *path, struct store **out, struct err *e);
 /* A warning from the open (the file is open to others), or NULL. Owned by the store. */
 const char *store_warning(const struct store *st);
 
+/*
+ * Runs FTS5's integrity-check on table (a plain lower-case name), against its
+ * external content table too (rank 1), also on a read-only store, where the check (an INSERT) runs on a copy in memory. 0 when
+ * the index matches its content, -1 with e set (a mismatch reads "database disk
+ * image is malformed").
+ */
+int store_fts_check(struct store *st, const char *table, struct err *e);
+
 /* True for a store from store_open_read. */
 bool store_readonly(const struct store *st);
 

@@ -261,6 +261,8 @@ static void test_read_only_file_changes_nothing(void **state)
 	/* 0444 is readable by others: a warning, not a refusal. */
 	assert_non_null(store_warning(st));
 	assert_non_null(strstr(store_warning(st), "open to others (mode 0444)"));
+	/* FTS5's check (an INSERT) works on a reading store too. */
+	assert_int_equal(store_fts_check(st, "log_fts", &e), 0);
 	/* Writes fail on a reading store. */
 	assert_int_equal(store_exec(st, "INSERT INTO t VALUES (9)", &e), -1);
 	store_close(&st);
@@ -332,6 +334,31 @@ static void test_read_wal_without_shm(void **state)
 	free(arch);
 	free(copy);
 	free(copy_wal);
+}
+
+/* The FTS check finds an index entry without content, on a reading store too. */
+static void test_fts_check_read_only(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *db = tu_join(dir, "fts.db");
+	struct store *st = NULL;
+	struct err e = { { 0 } };
+	sqlite3 *raw = NULL;
+
+	make_db(db, 1);
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "INSERT INTO log_fts(rowid, text, host) VALUES (999, 'ghost',"
+					   " NULL)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(chmod(db, 0400), 0);
+	assert_int_equal(store_open_read(db, &st, &e), 0);
+	assert_int_equal(store_fts_check(st, "log_fts", &e), -1);
+	assert_non_null(strstr(e.msg, "malformed"));
+	assert_int_equal(store_fts_check(st, "log_fts; DROP TABLE t", &e), -1);
+	store_close(&st);
+	tu_rmrf(dir);
+	free(dir);
+	free(db);
 }
 
 /* A reading command on a database that does not exist yet makes no file. */
@@ -442,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_read_only_file_changes_nothing),
 		cmocka_unit_test(test_read_wal_without_shm),
 		cmocka_unit_test(test_read_missing_makes_nothing),
+		cmocka_unit_test(test_fts_check_read_only),
 		cmocka_unit_test(test_write_refuses_open_modes),
 		cmocka_unit_test(test_symlinks),
 	};
