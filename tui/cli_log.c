@@ -199,6 +199,15 @@ static int verb_export(const struct cli_ctx *c, struct store *st, struct log_arg
 	return print_entries(st, &f, a->limit, (enum shiftlog_format)fmt, e);
 }
 
+/* One "label     value" line of log show, the value sanitised to one line. */
+static void log_put_clean(const char *label, const char *value)
+{
+	char *clean = text_sanitize_str(value, 0);
+
+	printf("%-9s %s\n", label, clean ? clean : "?");
+	free(clean);
+}
+
 static int verb_show(const struct cli_ctx *c, struct store *st, struct log_args *a,
 		     struct err *e)
 {
@@ -232,16 +241,19 @@ static int verb_show(const struct cli_ctx *c, struct store *st, struct log_args 
 	clock_format_local(x.ts_ms, local, sizeof local);
 	clock_format_utc(x.ts_ms, utc, sizeof utc);
 	text = text_sanitize_str(x.text, TEXT_KEEP_NEWLINES);
-	printf("entry     #%" PRId64 "\ntime      %s (%s)\noperator  %s\n", x.id, local, utc,
-	       x.operator_name);
+	printf("entry     #%" PRId64 "\ntime      %s (%s)\n", x.id, local, utc);
+	/* Every field read from the file goes through the sanitiser, as the text does. */
+	log_put_clean("operator", x.operator_name);
 	if (x.shift_id)
 		printf("shift     #%" PRId64 "\n", x.shift_id);
-	printf("category  %s\nseverity  %s\n", x.category, x.severity);
+	log_put_clean("category", x.category);
+	log_put_clean("severity", x.severity);
 	if (x.host)
-		printf("host      %s\n", x.host);
+		log_put_clean("host", x.host);
 	if (x.corrects)
 		printf("corrects  #%" PRId64 "\n", x.corrects);
-	printf("hash      %s\n\n%s\n", x.hash, text ? text : "");
+	log_put_clean("hash", x.hash);
+	printf("\n%s\n", text ? text : "");
 	free(text);
 	if (x.n_corrections) {
 		printf("\ncorrections:\n");
