@@ -814,20 +814,27 @@ static bool store_no_writer_possible(const char *path, mode_t mode)
 	return avail < 64 * 1024; /* less than a -shm and a few WAL frames */
 }
 
-/* Opens uri read-only into st->db and reads the schema version; -1 with e set. */
-static int store_try_read(struct store *st, const char *uri, struct err *e)
+/*
+ * Opens uri into st->db for reading and reads the schema version; -1 with e set.
+ * rw: opened read-write but query_only (see store_open_read), else read-only.
+ */
+static int store_try_read(struct store *st, const char *uri, bool rw, struct err *e)
 {
+	int flags = (rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_URI;
 	int v;
 
 	sqlite3_close(st->db);
 	st->db = NULL;
-	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(uri, &st->db, flags, NULL) != SQLITE_OK) {
 		store_set_err(st, e);
 		return -1;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		store_set_err(st, e);
+		return -1;
+	}
 	v = read_schema_version(st, e);
 	if (v < 0)
 		store_set_err(st, e);
@@ -983,10 +990,14 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 	wal = store_side_size(path, "-wal");
 	v = -1;
 	/* A -shm in use, or a place where a writer may work: read as SQLite readers do,
-	 * in step with the writers (SQLite may add its -wal and -shm if absent). */
+	 * in step with the writers. A file we may write is opened read-write but
+	 * query_only, so that as the last connection SQLite removes the -wal and -shm
+	 * it made (a read-only connection would leave them behind). */
 	if (shm > 0 || !store_no_writer_possible(path, sb.st_mode)) {
-		store_uri(uri, sizeof uri, path, "mode=ro");
-		v = store_try_read(st, uri, e);
+		bool rw = (sb.st_mode & S_IWUSR) && access(path, W_OK) == 0;
+
+		store_uri(uri, sizeof uri, path, rw ? "mode=rw" : "mode=ro");
+		v = store_try_read(st, uri, rw, e);
 		if (v < 0 && shm > 0)
 			goto out;
 	}
@@ -994,12 +1005,12 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 	 * cannot change under us (immutable: no locks, no files); with one, a copy. */
 	if (v < 0 && wal <= 0) {
 		store_uri(uri, sizeof uri, path, "immutable=1");
-		v = store_try_read(st, uri, e);
+		v = store_try_read(st, uri, false, e);
 	} else if (v < 0) {
 		if (store_copy_out(st, &sb, copy, sizeof copy, e))
 			goto out;
 		store_uri(uri, sizeof uri, copy, "mode=ro");
-		v = store_try_read(st, uri, e);
+		v = store_try_read(st, uri, false, e);
 	}
 	if (v < 0)
 		goto out;

@@ -42,10 +42,13 @@ int store_open(const char *path, struct store **out, struct err *e);
  * in the file or its folder changes: no chmod, no migration (a file from an older
  * opsdeck is migrated in a copy in memory), and a missing file is an empty
  * database in memory (no file made). In a folder where a writer may work, SQLite
- * reads in step with writers and may add its -wal/-shm as any reader does; where
- * none can (read-only folder or media, full disk, no write bits), it reads without
- * them, and a WAL with content is read from a private temporary copy. A file open
- * to others (group or other bits) gives a store_warning. Ownership as store_open.
+ * reads in step with writers: a file the user may write is opened read-write with
+ * PRAGMA query_only (so the -wal/-shm SQLite makes are removed again when the last
+ * connection closes, which also checkpoints what a crashed writer left in the
+ * WAL), one they may not read-only (its -wal/-shm may stay). Where no writer can
+ * work (read-only folder or media, full disk, no write bits) it reads without them,
+ * and a WAL with content is read from a private temporary copy. A file open to
+ * others (group or other bits) gives a store_warning. Ownership as store_open.
  */
 int store_open_read(const char *path, struct store **out, struct err *e);
 

@@ -361,6 +361,72 @@ static void test_fts_check_read_only(void **state)
 	free(db);
 }
 
+/* A reading command on the user's own database leaves no -wal/-shm behind. */
+static void test_read_own_file_leaves_nothing(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *db = tu_join(dir, "own.db");
+	struct store *st = NULL;
+	struct err e = { { 0 } };
+	char *before = NULL, *after = NULL;
+	size_t blen = 0, alen = 0;
+
+	make_db(db, 2);
+	before = slurp(db, &blen);
+	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(store_open_read(db, &st, &e), 0);
+	assert_null(store_warning(st));
+	assert_int_equal(pragma_int(st, "SELECT count(*) FROM t"), 2);
+	assert_int_equal(store_exec(st, "INSERT INTO t VALUES (9)", &e), -1);
+	store_close(&st);
+	assert_int_equal(count_entries(dir), 1);
+	after = slurp(db, &alen);
+	assert_int_equal(blen, alen);
+	assert_memory_equal(before, after, blen);
+	assert_int_equal(mode_of(db), 0600);
+	free(before);
+	free(after);
+	tu_rmrf(dir);
+	free(dir);
+	free(db);
+}
+
+/* A file from an older opsdeck (here: no migration recorded) is read through a
+ * copy migrated in memory; the file stays as it was. */
+static void test_read_older_schema_in_memory(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *db = tu_join(dir, "old.db");
+	struct store *st = NULL;
+	struct err e = { { 0 } };
+	sqlite3 *raw = NULL;
+	char *before = NULL, *after = NULL;
+	size_t blen = 0, alen = 0;
+
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "CREATE TABLE schema_version(version INTEGER PRIMARY KEY,"
+					   " applied_at INTEGER NOT NULL); CREATE TABLE old(x);"
+					   "INSERT INTO old VALUES (1);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(chmod(db, 0600), 0);
+	before = slurp(db, &blen);
+	assert_int_equal(store_open_read(db, &st, &e), 0);
+	assert_int_equal(store_schema_version(st), store_schema_latest());
+	assert_int_equal(pragma_int(st, "SELECT count(*) FROM old"), 1);
+	assert_int_equal(pragma_int(st, "SELECT count(*) FROM log_entries"), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO old VALUES (2)", &e), -1);
+	store_close(&st);
+	after = slurp(db, &alen);
+	assert_int_equal(blen, alen);
+	assert_memory_equal(before, after, blen);
+	assert_int_equal(count_entries(dir), 1);
+	free(before);
+	free(after);
+	tu_rmrf(dir);
+	free(dir);
+	free(db);
+}
+
 /* A reading command on a database that does not exist yet makes no file. */
 static void test_read_missing_makes_nothing(void **state)
 {
@@ -469,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_read_only_file_changes_nothing),
 		cmocka_unit_test(test_read_wal_without_shm),
 		cmocka_unit_test(test_read_missing_makes_nothing),
+		cmocka_unit_test(test_read_own_file_leaves_nothing),
+		cmocka_unit_test(test_read_older_schema_in_memory),
 		cmocka_unit_test(test_fts_check_read_only),
 		cmocka_unit_test(test_write_refuses_open_modes),
 		cmocka_unit_test(test_symlinks),
