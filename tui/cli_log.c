@@ -42,7 +42,6 @@ static const struct option log_options[] = {
 
 struct verb {
 	const char *name;
-	int writes; /* 0: a reading command, which opens the store read-only */
 	int (*run)(const struct cli_ctx *c, struct store *st, struct log_args *a, struct err *e);
 	const char *allowed; /* long option names this verb takes, space separated */
 	int min_rest, max_rest; /* positional arguments */
@@ -289,16 +288,16 @@ static int verb_verify(const struct cli_ctx *c, struct store *st, struct log_arg
 }
 
 static const struct verb verbs[] = {
-	{ "add", 1, verb_add, "category severity host corrects", 1, -1,
+	{ "add", verb_add, "category severity host corrects", 1, -1,
 	  "log add TEXT... [--category C] [--severity S] [--host H] [--corrects ID]" },
-	{ "list", 0, verb_list, "category severity host since until json limit", 0, 0,
+	{ "list", verb_list, "category severity host since until json limit", 0, 0,
 	  "log list [--since T] [--until T] [--category C] [--severity S] [--host H] [--limit N] [--json]" },
-	{ "search", 0, verb_search, "category severity host since until json limit", 1, 1,
+	{ "search", verb_search, "category severity host since until json limit", 1, 1,
 	  "log search QUERY [--since T] [--until T] [--category C] [--limit N] [--json]" },
-	{ "show", 0, verb_show, "json", 1, 1, "log show ID [--json]" },
-	{ "export", 0, verb_export, "format category severity host since until limit", 0, 0,
+	{ "show", verb_show, "json", 1, 1, "log show ID [--json]" },
+	{ "export", verb_export, "format category severity host since until limit", 0, 0,
 	  "log export --format json|csv|markdown [--since T] [--until T] [--category C]" },
-	{ "verify", 0, verb_verify, "", 0, 0, "log verify" },
+	{ "verify", verb_verify, "", 0, 0, "log verify" },
 };
 
 static void log_usage(FILE *out, const char *prog)
@@ -411,7 +410,8 @@ int cli_log(const struct cli_ctx *c, int argc, char **argv)
 	r = parse_args(c, v, argc, argv, &a);
 	if (r)
 		return r > 0 ? 0 : 2;
-	if ((v->writes ? cli_open_store : cli_open_store_read)(c->paths, &st, &e)) {
+	/* Every verb but add only reads: a read-only open, which changes nothing. */
+	if ((v->run == verb_add ? cli_open_store : cli_open_store_read)(c->paths, &st, &e)) {
 		fprintf(stderr, "%s log %s: %s\n", c->prog, v->name, e.msg);
 		return 1;
 	}
