@@ -287,7 +287,7 @@ static bool store_space_low(const char *path)
 static bool store_out_of_space(struct store *st)
 {
 	static const int write_errors[] = { SQLITE_IOERR_WRITE, SQLITE_IOERR_SHMSIZE,
-					    SQLITE_IOERR_TRUNCATE, SQLITE_IOERR_FSTAT };
+					    SQLITE_IOERR_TRUNCATE };
 	int ext = sqlite3_extended_errcode(st->db);
 	int sys = 0;
 	struct rlimit rl;
