@@ -592,6 +592,24 @@ static int store_lstat(const char *path, struct stat *sb, struct err *e)
 	return 1;
 }
 
+/* SQLite will not open a -wal or -shm that is a link either: say so clearly. */
+static int store_check_sides(const char *path, struct err *e)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char buf[STORE_PATH_MAX + 8];
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(buf, sizeof buf, "%s%s", path, suffix[i]);
+		if (lstat(buf, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+			err_set(e, "%s is a symbolic link: opsdeck does not open its database's"
+				   " files through a link (remove it)", buf);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Opens the existing file without following a link and checks it is the one lstat
  * saw. Closing any descriptor of a file drops every POSIX lock this process holds
@@ -896,7 +914,7 @@ int store_open(const char *path, struct store **out, struct err *e)
 		err_set(e, "out of memory");
 		goto out;
 	}
-	if ((r = store_lstat(path, &sb, e)) < 0)
+	if ((r = store_lstat(path, &sb, e)) < 0 || store_check_sides(path, e))
 		goto out;
 	if (r == 0) {
 		/* Ours: created 0600 whatever the umask; SQLite gives -wal and -shm this mode. */
@@ -977,7 +995,7 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 		goto out;
 	}
 	st->readonly = true;
-	if ((r = store_lstat(path, &sb, e)) < 0)
+	if ((r = store_lstat(path, &sb, e)) < 0 || (r == 1 && store_check_sides(path, e)))
 		goto out;
 	if (r == 0) {
 		/* Nothing recorded yet: an empty database in memory, and no file made. */

@@ -496,6 +496,7 @@ static void test_symlinks(void **state)
 	char *via = tu_join(dir, "link/opsdeck.db");
 	char *target = tu_join(dir, "target.db");
 	char *dblink = tu_join(dir, "dblink.db");
+	char *via_wal = tu_join(dir, "link/opsdeck.db-wal");
 	struct store *st = NULL;
 	struct err e = { { 0 } };
 
@@ -516,6 +517,16 @@ static void test_symlinks(void **state)
 	assert_non_null(strstr(e.msg, "is a symbolic link"));
 	assert_null(st);
 	assert_int_equal(mode_of(target), 0600);
+
+	/* A -wal that is a link: refused, its target untouched. */
+	assert_int_equal(unlink(dblink), 0);
+	assert_int_equal(chmod(target, 0644), 0);
+	assert_int_equal(symlink(target, via_wal), 0);
+	assert_int_equal(store_open(via, &st, &e), -1);
+	assert_non_null(strstr(e.msg, "opsdeck.db-wal is a symbolic link"));
+	assert_int_equal(store_open_read(via, &st, &e), -1);
+	assert_non_null(strstr(e.msg, "opsdeck.db-wal is a symbolic link"));
+	assert_int_equal(mode_of(target), 0644);
 	tu_rmrf(dir);
 	free(dir);
 	free(real);
@@ -523,6 +534,7 @@ static void test_symlinks(void **state)
 	free(via);
 	free(target);
 	free(dblink);
+	free(via_wal);
 }
 
 int main(void)
