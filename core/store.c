@@ -859,6 +859,19 @@ static int store_try_read(struct store *st, const char *uri, bool rw, struct err
 	return v;
 }
 
+/* True when the last error is not about files that could not be made. */
+static bool store_err_is_final(struct store *st)
+{
+	static const int final[] = { SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_NOTADB,
+				     SQLITE_NOMEM, SQLITE_PERM, SQLITE_AUTH };
+	int prim = st->db ? sqlite3_extended_errcode(st->db) & 0xff : SQLITE_NOMEM;
+
+	for (size_t i = 0; i < sizeof final / sizeof final[0]; i++)
+		if (prim == final[i])
+			return true;
+	return false;
+}
+
 /*
  * A read-only file from an older opsdeck cannot be migrated in place: it is
  * copied into memory (SQLite's backup) and migrated there, so reading commands
@@ -1016,7 +1029,9 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 
 		store_uri(uri, sizeof uri, path, rw ? "mode=rw" : "mode=ro");
 		v = store_try_read(st, uri, rw, e);
-		if (v < 0 && shm > 0)
+		/* Only a -shm or -wal that could not be made sends us on; a writer at work
+		 * (busy) or a damaged file is an answer. */
+		if (v < 0 && (shm > 0 || store_err_is_final(st)))
 			goto out;
 	}
 	/* No -shm and none can be made, so no writer is at work: without a WAL the file
