@@ -89,7 +89,11 @@ void clock_format_utc(int64_t ms, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03dZ", base, (int)(ms - (int64_t)t * 1000));
 }
 
-/* "-30m", "-2h", "-7d", "-45s": a time that far before now. */
+/*
+ * "-30m", "-2h", "-7d", "-45s": a time that far before now. -1 when not such a
+ * time; -1 with errno = ERANGE when the offset or the result does not fit in
+ * int64 ms (so callers can say "out of range" instead of "not a time").
+ */
 static int parse_relative(const char *s, int64_t *ms)
 {
 	static const struct {
@@ -99,17 +103,27 @@ static int parse_relative(const char *s, int64_t *ms)
 		      { 'w', 7 * 86400000LL } };
 	char *end = NULL;
 	long long n = 0;
+	int64_t off = 0, t = 0;
 
 	errno = 0;
 	n = strtoll(s + 1, &end, 10);
-	if (errno || end == s + 1 || n < 0 || end[0] == '\0' || end[1] != '\0')
+	if (end == s + 1 || n < 0 || end[0] == '\0' || end[1] != '\0') {
+		errno = 0;
 		return -1;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (units[i].unit == *end) {
-			*ms = clock_now_ms() - (int64_t)n * units[i].ms;
-			return 0;
-		}
 	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (units[i].unit != *end)
+			continue;
+		/* strtoll's own ERANGE, n * unit, and now - offset are all range errors. */
+		if (errno == ERANGE || __builtin_mul_overflow((int64_t)n, units[i].ms, &off) ||
+		    __builtin_sub_overflow(clock_now_ms(), off, &t)) {
+			errno = ERANGE;
+			return -1;
+		}
+		*ms = t;
+		return 0;
+	}
+	errno = 0;
 	return -1;
 }
 

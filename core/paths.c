@@ -3,6 +3,7 @@
  * directory variables, so `opsdeck paths` can print the whole list.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,6 +129,8 @@ int paths_mkdir_private(const char *dir, int mode, struct err *e)
 	char buf[PATHS_MAX];
 	size_t len = strlen(dir);
 	struct stat sb;
+	int fd = -1;
+	int rc = 0;
 
 	if (len == 0 || len >= sizeof buf) {
 		err_set(e, "bad folder path");
@@ -155,10 +158,20 @@ int paths_mkdir_private(const char *dir, int mode, struct err *e)
 		err_set(e, "%s: not a folder", buf);
 		return -1;
 	}
-	/* mkdir honours the umask; chmod makes the mode exact. */
-	if ((sb.st_mode & 07777) != (mode_t)mode && chmod(buf, (mode_t)mode) != 0) {
+	/* mkdir honours the umask; fchmod makes the mode exact. The folder is opened
+	 * without following a last-component link, so a mode is never changed through
+	 * one (a linked folder is someone's choice and is left as it is). */
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		return 0;
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		err_set(e, "%s: %s", buf, strerror(errno));
+		rc = -1;
+	} else if ((sb.st_mode & 07777) != (mode_t)mode && fchmod(fd, (mode_t)mode) != 0) {
 		err_set(e, "%s: chmod: %s", buf, strerror(errno));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

@@ -4,6 +4,7 @@
  * sanitised again on the way out: the file may have been edited by other tools.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,9 +29,13 @@ int shiftlog_format_parse(const char *name)
 	return -1;
 }
 
-/* Sanitised copies of an entry's text fields, for one row of output. */
+/*
+ * Sanitised copies of every string field of an entry, for one row of output: the
+ * file may have been edited by other tools, so category, severity and hash are
+ * no more trusted than the text.
+ */
 struct clean {
-	char *text, *host, *op;
+	char *text, *host, *op, *category, *severity, *hash;
 };
 
 /* Fills c from x; the single-line form (flags 0) is for tables. -1 on OOM. */
@@ -39,7 +44,11 @@ static int clean_fill(struct clean *c, const struct shiftlog_entry *x, unsigned 
 	c->text = text_sanitize_str(x->text, flags);
 	c->host = x->host ? text_sanitize_str(x->host, 0) : NULL;
 	c->op = text_sanitize_str(x->operator_name, 0);
-	return (!c->text || !c->op || (x->host && !c->host)) ? -1 : 0;
+	c->category = text_sanitize_str(x->category, 0);
+	c->severity = text_sanitize_str(x->severity, 0);
+	c->hash = text_sanitize_str(x->hash, 0);
+	return (!c->text || !c->op || (x->host && !c->host) || !c->category || !c->severity ||
+		!c->hash) ? -1 : 0;
 }
 
 static void clean_free(struct clean *c)
@@ -47,18 +56,30 @@ static void clean_free(struct clean *c)
 	free(c->text);
 	free(c->host);
 	free(c->op);
+	free(c->category);
+	free(c->severity);
+	free(c->hash);
 	memset(c, 0, sizeof *c);
 }
 
+/*
+ * One CSV cell. A cell a spreadsheet would take for a formula (starting with =,
+ * +, -, @, TAB or CR) gets a leading single quote and is quoted (OWASP's CSV
+ * injection advice), so opening the export never runs anything.
+ */
 static void put_csv(FILE *out, const char *s)
 {
+	bool formula = s && *s && strchr("=+-@\t\r", *s);
+
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\n\r")) {
+	if (!formula && !strpbrk(s, ",\"\n\r")) {
 		fputs(s, out);
 		return;
 	}
 	putc('"', out);
+	if (formula)
+		putc('\'', out);
 	for (; *s; s++) {
 		if (*s == '"')
 			putc('"', out);
@@ -67,14 +88,21 @@ static void put_csv(FILE *out, const char *s)
 	putc('"', out);
 }
 
-/* Markdown table cells: '|' and '\' escaped, newlines already flattened. */
-static void put_md(FILE *out, const char *s)
+void shiftlog_md_escape(FILE *out, const char *s)
 {
+	/* Table pipes, emphasis, code, HTML and autolinks, and link and image syntax. */
+	static const char special[] = "|\\`*_<>[]()!";
+
 	for (; s && *s; s++) {
-		if (*s == '|' || *s == '\\' || *s == '`' || *s == '*' || *s == '_' || *s == '<')
+		if (strchr(special, *s))
 			putc('\\', out);
 		putc(*s, out);
 	}
+}
+
+static void put_md(FILE *out, const char *s)
+{
+	shiftlog_md_escape(out, s);
 }
 
 struct export_ctx {
@@ -115,9 +143,9 @@ static int export_row(const struct shiftlog_entry *x, void *ud)
 		json_put_key(c->out, "shift", 0);
 		json_put_int(c->out, x->shift_id, !x->shift_id);
 		json_put_key(c->out, "category", 0);
-		json_put_string(c->out, x->category);
+		json_put_string(c->out, cl.category);
 		json_put_key(c->out, "severity", 0);
-		json_put_string(c->out, x->severity);
+		json_put_string(c->out, cl.severity);
 		json_put_key(c->out, "text", 0);
 		json_put_string(c->out, cl.text);
 		json_put_key(c->out, "host", 0);
@@ -133,23 +161,33 @@ static int export_row(const struct shiftlog_entry *x, void *ud)
 		json_put_key(c->out, "corrections", 0);
 		json_put_int(c->out, x->n_corrections, 0);
 		json_put_key(c->out, "hash", 0);
-		json_put_string(c->out, x->hash);
+		json_put_string(c->out, cl.hash);
 		putc('}', c->out);
 		break;
 	case SHIFTLOG_CSV:
 		fprintf(c->out, "%" PRId64 ",%s,", x->id, utc);
 		put_csv(c->out, cl.op);
-		fprintf(c->out, ",%" PRId64 ",%s,%s,", x->shift_id, x->category, x->severity);
+		fprintf(c->out, ",%" PRId64 ",", x->shift_id);
+		put_csv(c->out, cl.category);
+		putc(',', c->out);
+		put_csv(c->out, cl.severity);
+		putc(',', c->out);
 		put_csv(c->out, cl.text);
 		putc(',', c->out);
 		put_csv(c->out, cl.host);
-		fprintf(c->out, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s\r\n",
-			x->incident_id, x->window_id, x->run_id, x->corrects, x->hash);
+		fprintf(c->out, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", x->incident_id,
+			x->window_id, x->run_id, x->corrects);
+		put_csv(c->out, cl.hash);
+		fputs("\r\n", c->out);
 		break;
 	case SHIFTLOG_MARKDOWN:
 		fprintf(c->out, "| %" PRId64 " | %s | ", x->id, local);
 		put_md(c->out, cl.op);
-		fprintf(c->out, " | %s | %s | ", x->category, x->severity);
+		fputs(" | ", c->out);
+		put_md(c->out, cl.category);
+		fputs(" | ", c->out);
+		put_md(c->out, cl.severity);
+		fputs(" | ", c->out);
 		put_md(c->out, cl.host ? cl.host : "");
 		fputs(" | ", c->out);
 		if (x->corrects)
@@ -159,7 +197,7 @@ static int export_row(const struct shiftlog_entry *x, void *ud)
 		break;
 	case SHIFTLOG_TEXT:
 		fprintf(c->out, "#%-6" PRId64 " %s  %-8s %-10s %-10s %s%s%s", x->id, local,
-			x->severity, x->category, cl.op, cl.host ? "[" : "", cl.host ? cl.host : "",
+			cl.severity, cl.category, cl.op, cl.host ? "[" : "", cl.host ? cl.host : "",
 			cl.host ? "] " : "");
 		if (x->corrects)
 			fprintf(c->out, "(corrects #%" PRId64 ") ", x->corrects);
@@ -286,9 +324,16 @@ static int handover_row(const struct shiftlog_entry *x, void *ud)
 		return 1;
 	}
 	clock_format_local(x->ts_ms, local, sizeof local);
-	fprintf(h->sec[s], "- %s #%" PRId64 " [%s] ", local, x->id, x->severity);
-	if (cl.host)
-		fprintf(h->sec[s], "(%s) ", cl.host);
+	/* Our own brackets stay (no link: nothing can define "[severity]" in the escaped
+	 * text); what comes from the database is escaped. */
+	fprintf(h->sec[s], "- %s #%" PRId64 " [", local, x->id);
+	put_md(h->sec[s], cl.severity);
+	fputs("] ", h->sec[s]);
+	if (cl.host) {
+		fputc('(', h->sec[s]);
+		put_md(h->sec[s], cl.host);
+		fputs(") ", h->sec[s]);
+	}
 	if (x->corrects)
 		fprintf(h->sec[s], "corrects #%" PRId64 ": ", x->corrects);
 	put_md(h->sec[s], cl.text);
@@ -297,6 +342,15 @@ static int handover_row(const struct shiftlog_entry *x, void *ud)
 	h->total++;
 	clean_free(&cl);
 	return 0;
+}
+
+/* Sanitised and Markdown-escaped (a name read from the database). */
+static void handover_md_clean(FILE *out, const char *s)
+{
+	char *c = text_sanitize_str(s, 0);
+
+	shiftlog_md_escape(out, c ? c : "?");
+	free(c);
 }
 
 /* Writes the report for shift sh into out (a memory stream). */
@@ -320,7 +374,9 @@ static int write_handover(struct store *st, const struct shiftlog_shift *sh, FIL
 	clock_format_local(sh->started_ms, start_local, sizeof start_local);
 	clock_format_utc(sh->started_ms, start_utc, sizeof start_utc);
 	clock_format_local(clock_now_ms(), now_local, sizeof now_local);
-	fprintf(out, "# Shift handover: shift #%" PRId64 ", %s\n\n", sh->id, sh->operator_name);
+	fprintf(out, "# Shift handover: shift #%" PRId64 ", ", sh->id);
+	handover_md_clean(out, sh->operator_name);
+	fputs("\n\n", out);
 	fprintf(out, "- Started: %s (%s)\n- Handed over: %s\n", start_local, start_utc, now_local);
 	fprintf(out, "- Entries: %" PRId64, h.total);
 	for (size_t s = 0; s < N_SECTIONS; s++)

@@ -57,7 +57,9 @@ int paths_apply_config(struct paths *p, const struct config *c, struct err *e);
 
 /*
  * Creates dir and its missing parents; the last component gets mode (parents
- * 0700). An existing last component is chmod-ed to mode. 0, or -1 with e set.
+ * 0700). An existing last component is set to mode, unless it is a symbolic link
+ * (to a folder): then it is left as it is, as are existing parents (links or
+ * not). 0, or -1 with e set.
  */
 int paths_mkdir_private(const char *dir, int mode, struct err *e);
 

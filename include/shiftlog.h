@@ -188,6 +188,14 @@ void shiftlog_hash(const struct shiftlog_entry *x, const char *prev_hex,
 
 enum shiftlog_format { SHIFTLOG_JSON, SHIFTLOG_CSV, SHIFTLOG_MARKDOWN, SHIFTLOG_TEXT };
 
+/*
+ * Writes s to out with Markdown's special characters backslash-escaped (table
+ * pipes, emphasis, code, HTML, and link and image syntax: [ ] ( ) ! < >), so
+ * log text cannot become a link or an image in an export or a handover. s must
+ * already be sanitised; newlines are left as they are.
+ */
+void shiftlog_md_escape(FILE *out, const char *s);
+
 /* Parses "json", "csv", "markdown" (or "md"), "text". -1 when unknown. */
 int shiftlog_format_parse(const char *name);
 

@@ -1,12 +1,19 @@
 /*
  * store: the one SQLite file opsdeck keeps (schedules, incidents, the shift log).
  *
- * store_open creates the folder 0700 and the file (and its -wal/-shm) 0600 whatever
- * the umask, sets WAL, foreign keys, a busy timeout and synchronous=FULL, and applies
- * the numbered migrations in core/store.c, recording each in schema_version. A
- * database written by a newer opsdeck (a higher schema version) is refused and left
- * untouched. store_changed polls PRAGMA data_version, so a console sees what another
- * process wrote without reopening.
+ * store_open (for writing) creates missing folders 0700 and a missing file 0600
+ * whatever the umask (SQLite gives its -wal and -shm the file's mode), sets WAL,
+ * foreign keys, a busy timeout and synchronous=FULL, and applies the numbered
+ * migrations in core/store.c, recording each in schema_version. It sets modes only
+ * on what it creates. A database written by a newer opsdeck (a higher schema
+ * version) is refused and left untouched. store_changed polls PRAGMA data_version,
+ * so a console sees what another process wrote without reopening.
+ *
+ * store_open_read (for reading commands) changes nothing: no mode, no migration in
+ * the file, no -wal/-shm made where none can or need be (a read-only folder or
+ * media, a full disk, a file nobody may write); what a WAL holds is still seen.
+ *
+ * The database file itself must not be a symbolic link (folders on the way may be).
  */
 #ifndef OPSDECK_STORE_H
 #define OPSDECK_STORE_H
@@ -22,11 +29,42 @@ struct store;
 int store_schema_latest(void);
 
 /*
- * Opens (creating if needed) the database at path. On success sets *out to a new
- * store the caller owns (free with store_close) and returns 0. On failure returns
- * -1 with a message in e; nothing is left open.
+ * Opens (creating if needed) the database at path for writing. On success sets
+ * *out to a new store the caller owns (free with store_close) and returns 0. On
+ * failure returns -1 with a message in e; nothing is left open. Refused: a link, a
+ * read-only file (mode without write bits), a file too open (any permission for
+ * others, or group write). A group-readable file opens with a store_warning.
  */
 int store_open(const char *path, struct store **out, struct err *e);
+
+/*
+ * Opens the database at path for reading only (query_only; writes fail). Nothing
+ * in the file or its folder changes: no chmod, no migration (a file from an older
+ * opsdeck is migrated in a copy in memory), and a missing file is an empty
+ * database in memory (no file made). In a folder where a writer may work, SQLite
+ * reads in step with writers: a file the user may write is opened read-write with
+ * PRAGMA query_only (so the -wal/-shm SQLite makes are removed again when the last
+ * connection closes, which also checkpoints what a crashed writer left in the
+ * WAL), one they may not read-only (its -wal/-shm may stay). Where no writer can
+ * work (read-only folder or media, full disk, no write bits) it reads without them,
+ * and a WAL with content is read from a private temporary copy. A file open to
+ * others (group or other bits) gives a store_warning. Ownership as store_open.
+ */
+int store_open_read(const char *path, struct store **out, struct err *e);
+
+/* A warning from the open (the file is open to others), or NULL. Owned by the store. */
+const char *store_warning(const struct store *st);
+
+/*
+ * Runs FTS5's integrity-check on table (a plain lower-case name), against its
+ * external content table too (rank 1), also on a read-only store, where the check (an INSERT) runs on a copy in memory. 0 when
+ * the index matches its content, -1 with e set (a mismatch reads "database disk
+ * image is malformed").
+ */
+int store_fts_check(struct store *st, const char *table, struct err *e);
+
+/* True for a store from store_open_read. */
+bool store_readonly(const struct store *st);
 
 /* Closes the store and sets *st to NULL. Safe with NULL or *st == NULL. */
 void store_close(struct store **st);

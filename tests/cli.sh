@@ -117,6 +117,44 @@ wait
 $OPSDECK log verify | grep -q '^ok: ' || fail "chain broken by concurrent writers"
 ok "four concurrent writers: 60 entries, chain verifies"
 
+# A relative time too far back is a range error, not an overflow (UBSan aborts on one).
+expect_fail "--since '-99999999999999d' is out of range" $OPSDECK log list --since -99999999999999d
+expect_fail "--until '-99999999999999999999d' is out of range" $OPSDECK log list --until -99999999999999999999d
+expect_fail "is not a time" $OPSDECK log list --since -5x
+ok "--since -99999999999999d: out of range, no overflow"
+
+# log add whose id cannot be printed fails (the caller would otherwise lose the id).
+rc=0
+err=$($OPSDECK --db "$T/full-stdout.db" log add "to a full stdout" 2>&1 >/dev/full) || rc=$?
+[ "$rc" != 0 ] || fail "log add >/dev/full exited 0"
+case "$err" in *"entry #1 was written, but its id could not be printed"*) ;; *) fail "log add >/dev/full said '$err'" ;; esac
+ok "log add >/dev/full exits non-zero and says the entry was written"
+
+# CSV exports neutralise formulas (OWASP: a leading quote, quoted cell), in every field.
+inj=$T/inject.db
+$OPSDECK --db "$inj" log add '=HYPERLINK("http://evil.example/","click")' >/dev/null
+$OPSDECK --db "$inj" log add '@SUM(1+1)' >/dev/null
+$OPSDECK --db "$inj" log add '+1' >/dev/null
+$OPSDECK --db "$inj" log add -- '-2+3' >/dev/null
+sqlite3 "$inj" "DROP TRIGGER log_no_update; UPDATE log_entries SET operator = '=cmd|'' /C calc''!A0' WHERE id = 4;"
+csv=$($OPSDECK --db "$inj" log export --format csv)
+echo "$csv" | grep -qF ",\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\"," || fail "csv: = not neutralised: $csv"
+echo "$csv" | grep -qF ",\"'@SUM(1+1)\"," || fail "csv: @ not neutralised"
+echo "$csv" | grep -qF ",\"'+1\"," || fail "csv: + not neutralised"
+echo "$csv" | grep -qF ",\"'-2+3\"," || fail "csv: - not neutralised"
+echo "$csv" | grep -q "^4,[^,]*,\"'=cmd|' /C calc'!A0\"," || fail "csv: operator formula not neutralised"
+if echo "$csv" | grep -q ',[=+@-]'; then fail "a csv cell starts with a formula character"; fi
+ok "csv export: cells starting with = + - @ get a leading quote"
+
+# Markdown exports and the handover escape link and image syntax from log text.
+md=$T/md.db
+$OPSDECK --db "$md" shift start >/dev/null
+$OPSDECK --db "$md" log add --host web01 '![x](http://evil.example/p.png) [click](http://evil.example/) <http://evil.example/>' >/dev/null
+want='\!\[x\]\(http://evil.example/p.png\) \[click\]\(http://evil.example/\) \<http://evil.example/\>'
+$OPSDECK --db "$md" log export --format markdown | grep -qF "$want" || fail "markdown export: link syntax not escaped"
+$OPSDECK --db "$md" shift handover | grep -qF "$want" || fail "handover: link syntax not escaped"
+ok "markdown export and handover escape [ ] ( ) ! < >"
+
 # A database from a newer opsdeck is refused and left as it was.
 sqlite3 "$T/future.db" "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); INSERT INTO schema_version VALUES (999, 0);"
 sum=$(sha256sum < "$T/future.db")

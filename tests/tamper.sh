@@ -8,6 +8,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/script-env.sh"
+# Databases the sqlite3 shell makes here are private, as opsdeck's own are.
+umask 077
 db=$T/tamper.db
 export OPSDECK_DB=$db
 
@@ -248,4 +250,23 @@ rc=0
 $OPSDECK log verify --witness >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "--witness with an emptied witness: exit $rc, want 1"
 ok "an unreadable witness exits 3, an emptied one 1"
+# Fields read from an edited database (category, severity, operator, host, hash) are
+# sanitised on the way out, as the text is: no escape sequence reaches a terminal.
+db3=$T/tamper3.db
+OPSDECK_DB=$db3 $OPSDECK log add --host web01 "plain entry" >/dev/null
+evil="char(27) || ']52;c;cHduZWQ=' || char(7) || char(27) || '[2J' || char(155) || '31m'"
+sqlite3 "$db3" "DROP TRIGGER log_no_update; UPDATE log_entries SET category = 'note' || $evil,
+	severity = 'info' || $evil, operator = 'root' || $evil, host = 'web01' || $evil,
+	hash = 'ab' || $evil WHERE id = 1;"
+for cmd in "log list" "log show 1" "log search plain" "log export --format csv" \
+	   "log export --format markdown" "log export --format json" "log show 1 --json"; do
+	# shellcheck disable=SC2086
+	out=$(OPSDECK_DB=$db3 $OPSDECK $cmd 2>&1) || fail "'$cmd' failed: $out"
+	if printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\033\007]\|\302\233')"; then
+		fail "'$cmd' printed a control character from a tampered field"
+	fi
+	printf '%s' "$out" | grep -q 'web01' || fail "'$cmd' lost the host"
+done
+OPSDECK_DB=$db3 $OPSDECK log show 1 | grep -q '^category  note$' || fail "show: category"
+ok "tampered category, severity, operator, host, hash: sanitised in list, show, csv, markdown, json"
 echo "$passed passed, 0 failed"

@@ -23,6 +23,11 @@ int cli_open_store(const struct paths *paths, struct store **st, struct err *e);
 
 /* The whole program (global options, a command or the console); main calls it. */
 int opsdeck_main(int argc, char **argv);
+/*
+ * Opens the store at paths->db_file for a reading command (store_open_read):
+ * nothing is created or changed. A warning (file open to others) goes to stderr.
+ */
+int cli_open_store_read(const struct paths *paths, struct store **st, struct err *e);
 
 int cli_log(const struct cli_ctx *c, int argc, char **argv);
 int cli_shift(const struct cli_ctx *c, int argc, char **argv);

@@ -1217,6 +1217,18 @@ static int parse_args(const struct cli_ctx *c, const struct verb *v, int argc, c
 	return 0;
 }
 
+/* The verbs that only read (opened read-only). */
+static bool cli_incident_reads(const char *name)
+{
+	static const char *const reads[] = { "list", "show", "report", "problem list",
+					     "problem show" };
+
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+		if (strcmp(name, reads[i]) == 0)
+			return true;
+	return false;
+}
+
 int cli_incident(const struct cli_ctx *c, int argc, char **argv)
 {
 	const struct verb *v = NULL;
@@ -1260,7 +1272,8 @@ int cli_incident(const struct cli_ctx *c, int argc, char **argv)
 		fprintf(stderr, "%s incident %s: %s\n", c->prog, v->name, e.msg);
 		return 1;
 	}
-	if (cli_open_store(c->paths, &st, &e)) {
+	/* Reading verbs change nothing: a read-only open (an archived copy, read-only media). */
+	if ((cli_incident_reads(v->name) ? cli_open_store_read : cli_open_store)(c->paths, &st, &e)) {
 		fprintf(stderr, "%s incident %s: %s\n", c->prog, v->name, e.msg);
 		return 1;
 	}

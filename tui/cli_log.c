@@ -71,20 +71,29 @@ static int parse_id(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Parses --since/--until into *ms; -1 with e set ("out of range" or "not a time"). */
+static int log_parse_time(const char *flag, const char *text, int64_t *ms, struct err *e)
+{
+	errno = 0;
+	if (clock_parse(text, ms) == 0)
+		return 0;
+	if (errno == ERANGE)
+		err_set(e, "%s '%.100s' is out of range (the time would be before or after what"
+			   " opsdeck can represent)", flag, text);
+	else
+		err_set(e, "%s '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
+			flag, text);
+	return -1;
+}
+
 /* Fills the filter's bounds from --since/--until/--category/--severity/--host. */
 static int fill_filter(const struct log_args *a, struct shiftlog_filter *f, struct err *e)
 {
 	memset(f, 0, sizeof *f);
-	if (a->since && clock_parse(a->since, &f->since_ms)) {
-		err_set(e, "--since '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
-			a->since);
+	if (a->since && log_parse_time("--since", a->since, &f->since_ms, e))
 		return -1;
-	}
-	if (a->until && clock_parse(a->until, &f->until_ms)) {
-		err_set(e, "--until '%.100s' is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], -2h, -7d, now)",
-			a->until);
+	if (a->until && log_parse_time("--until", a->until, &f->until_ms, e))
 		return -1;
-	}
 	if (a->category && !shiftlog_category_valid(a->category)) {
 		err_set(e, "unknown category '%.64s' (one of: note, action, alarm, handover, "
 			   "correction, shift, system)", a->category);
@@ -148,8 +157,14 @@ static int verb_add(const struct cli_ctx *c, struct store *st, struct log_args *
 	n.text = text;
 	if (shiftlog_append(st, &n, &id, e))
 		goto out;
-	/* Printed only after the commit inside shiftlog_append. */
+	/* Printed only after the commit inside shiftlog_append. A caller that cannot
+	 * read the id (stdout full or closed) must not see success. */
 	printf("%" PRId64 "\n", id);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		err_set(e, "entry #%" PRId64 " was written, but its id could not be printed: %s", id,
+			strerror(errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(text);
@@ -206,6 +221,15 @@ static int verb_export(const struct cli_ctx *c, struct store *st, struct log_arg
 	return print_entries(st, &f, a->limit, (enum shiftlog_format)fmt, e);
 }
 
+/* One "label     value" line of log show, the value sanitised to one line. */
+static void log_put_clean(const char *label, const char *value)
+{
+	char *clean = text_sanitize_str(value, 0);
+
+	printf("%-9s %s\n", label, clean ? clean : "?");
+	free(clean);
+}
+
 static int verb_show(const struct cli_ctx *c, struct store *st, struct log_args *a,
 		     struct err *e)
 {
@@ -239,16 +263,19 @@ static int verb_show(const struct cli_ctx *c, struct store *st, struct log_args 
 	clock_format_local(x.ts_ms, local, sizeof local);
 	clock_format_utc(x.ts_ms, utc, sizeof utc);
 	text = text_sanitize_str(x.text, TEXT_KEEP_NEWLINES);
-	printf("entry     #%" PRId64 "\ntime      %s (%s)\noperator  %s\n", x.id, local, utc,
-	       x.operator_name);
+	printf("entry     #%" PRId64 "\ntime      %s (%s)\n", x.id, local, utc);
+	/* Every field read from the file goes through the sanitiser, as the text does. */
+	log_put_clean("operator", x.operator_name);
 	if (x.shift_id)
 		printf("shift     #%" PRId64 "\n", x.shift_id);
-	printf("category  %s\nseverity  %s\n", x.category, x.severity);
+	log_put_clean("category", x.category);
+	log_put_clean("severity", x.severity);
 	if (x.host)
-		printf("host      %s\n", x.host);
+		log_put_clean("host", x.host);
 	if (x.corrects)
 		printf("corrects  #%" PRId64 "\n", x.corrects);
-	printf("hash      %s\n\n%s\n", x.hash, text ? text : "");
+	log_put_clean("hash", x.hash);
+	printf("\n%s\n", text ? text : "");
 	free(text);
 	if (x.n_corrections) {
 		printf("\ncorrections:\n");
@@ -412,7 +439,8 @@ int cli_log(const struct cli_ctx *c, int argc, char **argv)
 	r = parse_args(c, v, argc, argv, &a);
 	if (r)
 		return r > 0 ? 0 : 2;
-	if (cli_open_store(c->paths, &st, &e)) {
+	/* Every verb but add only reads: a read-only open, which changes nothing. */
+	if ((v->run == verb_add ? cli_open_store : cli_open_store_read)(c->paths, &st, &e)) {
 		fprintf(stderr, "%s log %s: %s\n", c->prog, v->name, e.msg);
 		return 1;
 	}
