@@ -99,12 +99,23 @@ static void first_line(const char *out, size_t len, char *buf, size_t cap)
 
 /* --- load --- */
 
-/* Uptime as "12d 3h", "5h 2m" or "7m". */
+/* No host has been up this long (about 3,000 years): a larger or negative figure
+ * is the host's garbage, and converting it to an integer would be undefined. */
+#define UPTIME_MAX_S 1e11
+
+/* Uptime as "12d 3h", "5h 2m" or "7m"; "?" for a figure no host can have. */
 static void fmt_uptime(char *buf, size_t cap, double s)
 {
-	int64_t t = (int64_t)s;
-	int64_t d = t / 86400, h = t % 86400 / 3600, m = t % 3600 / 60;
+	int64_t t = 0, d = 0, h = 0, m = 0;
 
+	if (!(s >= 0 && s <= UPTIME_MAX_S)) { /* NaN too */
+		snprintf(buf, cap, "?");
+		return;
+	}
+	t = (int64_t)s;
+	d = t / 86400;
+	h = t % 86400 / 3600;
+	m = t % 3600 / 60;
 	if (d > 0)
 		snprintf(buf, cap, "%" PRId64 "d %" PRId64 "h", d, h);
 	else if (h > 0)

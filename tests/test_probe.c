@@ -253,6 +253,14 @@ static void test_load(void **state)
 	assert_int_equal(r.state, PROBE_WARNING);
 	assert_string_equal(r.summary, "load 0.42 0.38 0.30 (1 CPU), up 7m");
 
+	/* An uptime no host can have (found by fuzz_nagios: converting it to an integer
+	 * was undefined behaviour) is shown as unknown; the load still counts. */
+	parse_with("load", "0.42 0.38 0.30 1/234 5678\n1.2e109 1\n1\n", 0, NULL, &r);
+	assert_int_equal(r.state, PROBE_OK);
+	assert_string_equal(r.summary, "load 0.42 0.38 0.30 (1 CPU), up ?");
+	parse_with("load", "0.42 0.38 0.30 1/234 5678\n-5 1\n1\n", 0, NULL, &r);
+	assert_string_equal(r.summary, "load 0.42 0.38 0.30 (1 CPU), up ?");
+
 	/* No CPU count (neither getconf nor nproc): per CPU as if one. */
 	parse_with("load", "0.50 0.40 0.30 1/99 17\n90000 1\nsh: 1: nproc: not found\n", 127,
 		   NULL, &r);
