@@ -152,8 +152,12 @@ wait_re 'Command `printf .*`: exit 0' "$SLOW"
 wait_re '^ +Xdone *$'
 [ "$(tmx display -p -t console '#{pane_title}')" = "$title_before" ] || fail "pane title changed"
 pane -e | grep -F 'Xdone' | grep -qF "$(printf '\033[31m')X" && fail "an injected colour reached the screen"
-$OPSDECK log list | grep -F '[h01]' | grep -F 'action' | grep -F 'echo done' | grep -qF 'exit 0' ||
-	fail "log list lacks the command on h01 with its exit status"
+# The same audit as `opsdeck exec`: "exec started" before it was sent, then "exec finished".
+log=$($OPSDECK log list)
+echo "$log" | grep -F "exec started on 1 host (pattern 'h01'" | grep -qF 'echo done' ||
+	fail "log list lacks 'exec started' with the whole command: $log"
+echo "$log" | grep -F 'exec finished (started in #' | grep -qF 'exit 0' ||
+	fail "log list lacks 'exec finished' with the exit status: $log"
 keys Escape
 wait_gone "Host h01"
 filter ""

@@ -186,6 +186,11 @@ struct store *app_store(struct app *a)
 	return a->st;
 }
 
+const struct paths *app_paths(const struct app *a)
+{
+	return a->opts->paths;
+}
+
 const struct config *app_config(const struct app *a)
 {
 	return &a->cfg;

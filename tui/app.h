@@ -44,6 +44,8 @@ struct app;
 
 /* The store the console was started with (borrowed from main). */
 struct store *app_store(struct app *a);
+/* The resolved paths (borrowed, for the app's life). */
+const struct paths *app_paths(const struct app *a);
 
 /* The loaded configuration. */
 const struct config *app_config(const struct app *a);

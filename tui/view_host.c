@@ -16,8 +16,10 @@
 #include "app.h"
 #include "clock.h"
 #include "fleet.h"
+#include "fleetlog.h"
 #include "inventory.h"
 #include "monitor.h"
+#include "paths.h"
 #include "shiftlog.h"
 #include "text.h"
 #include "view.h"
@@ -40,6 +42,7 @@ struct host_run {
 	char *error;     /* why it did not finish; NULL when it did */
 	bool truncated;
 	int64_t elapsed_ms;
+	int64_t started_id; /* the "exec started" entry, written before it was sent */
 };
 
 /* One logical line of the detail; wrapped when drawn. */
@@ -149,21 +152,15 @@ void view_host_run_free(struct host_run **rp)
 	*rp = NULL;
 }
 
-/* The shift-log entry for a finished (or abandoned) command, by the OS user. */
+/* "exec finished" for a finished (or abandoned) command, by the OS user: the same
+ * audit as `opsdeck exec`, which wrote "exec started" before the command was sent. */
 static void run_log(struct host_run *run)
 {
-	struct shiftlog_new n = {.category = "action", .severity = "notice", .host = run->host_name};
+	struct fleetlog_exec_host h = {.name = run->host_name, .exit_status = run->exit_status,
+				       .error = run->error};
 	struct err e = {{0}};
-	char text[1024];
 
-	if (run->error)
-		snprintf(text, sizeof text, "ran `%.600s`: did not finish: %.200s", run->command,
-			 run->error);
-	else
-		snprintf(text, sizeof text, "ran `%.600s`: exit %d (%lld ms)", run->command,
-			 run->exit_status, (long long)run->elapsed_ms);
-	n.text = text;
-	if (shiftlog_append(app_store(run->app), &n, NULL, &e) < 0) {
+	if (fleetlog_exec_finished(app_store(run->app), run->started_id, &h, 1, false, &e) < 0) {
 		app_message(run->app, ROLE_ERROR, "Command on %s not logged: %s", run->host_name,
 			    e.msg);
 		return;
@@ -629,8 +626,26 @@ static void run_answer(void *ud, bool yes)
 		app_message(d->app, ROLE_ERROR, "out of memory");
 		return;
 	}
+	/* The audit entry first: a command that cannot be logged is not sent. */
+	{
+		const char *names[1] = {run->host_name};
+		struct fleetlog_exec x = {.pattern = run->host_name, .hosts = names, .n_hosts = 1,
+					  .command = run->command,
+					  .data_dir = app_paths(d->app)->data_dir};
+
+		if (fleetlog_exec_started(app_store(d->app), &x, &run->started_id, &e) < 0) {
+			app_message(d->app, ROLE_ERROR, "Not run (the audit entry failed): %s", e.msg);
+			view_host_run_free(&run);
+			return;
+		}
+	}
 	if (fleet_run(app_fleet(d->app), d->host, run->command, 0, run_done, run, &e) < 0) {
+		struct fleetlog_exec_host h = {.name = run->host_name, .exit_status = -1,
+					       .error = e.msg};
+		struct err le = {{0}};
+
 		app_message(d->app, ROLE_ERROR, "Not run: %s", e.msg);
+		fleetlog_exec_finished(app_store(d->app), run->started_id, &h, 1, false, &le);
 		view_host_run_free(&run);
 		return;
 	}
