@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "fleet.h"
+#include "knownhosts.h"
 #include "mem.h"
 #include "netconn.h"
 #include "paths.h"
@@ -1090,41 +1091,6 @@ void fleet_disconnect(struct fleet *f, size_t i)
 	fill_slots(f);
 }
 
-/* Appends line to the known_hosts file, creating it 0600 (and its folder 0700). */
-static int append_known_host(const char *path, const char *line, struct err *e)
-{
-	char dir[PATHS_MAX];
-	char *slash = NULL;
-	size_t len = strlen(line);
-	int fd = -1;
-	int rc = -1;
-
-	snprintf(dir, sizeof dir, "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			err_set(e, "%s: %s", dir, strerror(errno));
-			goto out;
-		}
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (write(fd, line, len) != (ssize_t)len ||
-	    (len && line[len - 1] != '\n' && write(fd, "\n", 1) != 1) || fsync(fd) != 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 int fleet_accept_key(struct fleet *f, size_t i, struct err *e)
 {
 	struct host *h = i < f->n ? &f->hosts[i] : NULL;
@@ -1133,7 +1099,7 @@ int fleet_accept_key(struct fleet *f, size_t i, struct err *e)
 		err_set(e, "%s is not waiting for a host key decision", h ? h->name : "host");
 		return -1;
 	}
-	if (append_known_host(f->known_hosts, h->known_line, e))
+	if (knownhosts_append(f->known_hosts, h->known_line, e))
 		return -1;
 	set_str(&h->known_line, NULL);
 	emit(f, h, FLEET_EV_KEY_ACCEPTED, h->fingerprint ? h->fingerprint : "?");
