@@ -45,9 +45,11 @@ EOF
 printf 'quti: x\nhelp: [F1, Bogus]\n' >"$C/keys.yaml"
 printf 'alert: loud\nflapping: { window: 1x, changes: 0 }\n' >"$C/incidents.yaml"
 printf 'hostz: []\nthreshold: []\nhosts: []\n' >"$T/inventory.yaml"
-mkdir -p "$C/themes" "$C/runbooks"
+mkdir -p "$C/themes" "$C/runbooks" "$C/calendars"
 printf 'name: x\nroles:\n  ok: { fg: pink }\n  crit: { bg: 999 }\n' >"$C/themes/light.yaml"
 printf 'steps: []\n' >"$C/runbooks/restart.yaml"
+printf 'name: close\nkind: freez\nevents: []\n' >"$C/calendars/close.yaml"
+cp "$OPSDECK_TOP_SRCDIR/examples/calendars/payroll.yaml" "$C/calendars/"
 rc=0; out=$($OPSDECK config check 2>&1) || rc=$?
 [ "$rc" = 1 ] || fail "config check with problems exited $rc, want 1: $out"
 for want in \
@@ -64,7 +66,9 @@ for want in \
 	"$C/themes/light.yaml:3:13: unknown colour 'pink'" \
 	"$C/themes/light.yaml:4:15: unknown colour '999'" \
 	"$C/runbooks/restart.yaml: not checked: the runbook loader is not yet available" \
-	"12 problems"; do
+	"$C/calendars/close.yaml:2:7: kind is freeze, caution, peak or info" \
+	"$C/calendars/payroll.yaml: ok (a calendar)" \
+	"13 problems"; do
 	echo "$out" | grep -qF -- "$want" || fail "config check lacks '$want': $out"
 done
 echo "$out" | grep -q 'more' && fail "config check summarised instead of listing: $out"
