@@ -1,8 +1,9 @@
 /*
- * probe: probe states, the result builders and text helpers the parsers share,
- * and thresholds. The built-in probes are in probe_builtin.c, the Nagios plugin
- * protocol in probe_nagios.c, the samples history in probe_sample.c. Parsers
- * never fail: output they cannot read becomes UNKNOWN with a summary that says why.
+ * probe: probe states, the result builders and text helpers the parsers share.
+ * The built-in probes, and the thresholds that default to theirs, are in
+ * probe_builtin.c; the Nagios plugin protocol in probe_nagios.c; the samples
+ * history in probe_sample.c. Parsers never fail: output they cannot read becomes
+ * UNKNOWN with a summary that says why.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -301,19 +302,6 @@ struct probe_metric *probe_add_metric(struct probe_result *r, const char *label,
 	return m;
 }
 
-/* The probe's limits with NANs replaced by the built-in defaults. */
-struct probe_limits probe_limits_resolve(const struct probe_limits *lim, const char *probe)
-{
-	const struct probe_def *d = probe_builtin(probe);
-	struct probe_limits l = { d ? d->warn : NAN, d ? d->crit : NAN };
-
-	if (lim && !isnan(lim->warn))
-		l.warn = lim->warn;
-	if (lim && !isnan(lim->crit))
-		l.crit = lim->crit;
-	return l;
-}
-
 /* Appends ", item" (or "item" first) to buf while it fits in cap; false when not. */
 bool probe_list_add(char *buf, size_t cap, const char *item)
 {
@@ -325,55 +313,3 @@ bool probe_list_add(char *buf, size_t cap, const char *item)
 	snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", item);
 	return true;
 }
-
-/* ---- thresholds ---- */
-
-static bool host_in_group(const struct inventory_host *h, const char *group)
-{
-	for (size_t i = 0; h && h->groups && h->groups[i]; i++)
-		if (strcmp(h->groups[i], group) == 0)
-			return true;
-	return false;
-}
-
-struct probe_limits probe_limits_for(const struct inventory *inv, const struct inventory_host *h,
-				     const char *probe)
-{
-	struct probe_limits all = { NAN, NAN }, grp = { NAN, NAN }, dflt = { NAN, NAN };
-	const struct probe_def *d = probe_builtin(probe);
-	struct probe_limits out;
-
-	if (d) {
-		dflt.warn = d->warn;
-		dflt.crit = d->crit;
-	}
-	/* A custom probe's own thresholds are its defaults. */
-	for (size_t i = 0; inv && probe && i < inv->n_probes; i++) {
-		if (inv->probes[i].name && strcmp(inv->probes[i].name, probe) == 0) {
-			dflt.warn = inv->probes[i].warn;
-			dflt.crit = inv->probes[i].crit;
-		}
-	}
-	/* Field by field, so { warn: 70 } after { warn: 80, crit: 90 } keeps crit 90. */
-	for (size_t i = 0; inv && probe && i < inv->n_thresholds; i++) {
-		const struct inventory_threshold *t = &inv->thresholds[i];
-		struct probe_limits *to = NULL;
-
-		if (!t->probe || strcmp(t->probe, probe) != 0)
-			continue;
-		if (!t->group)
-			to = &all;
-		else if (host_in_group(h, t->group))
-			to = &grp;
-		else
-			continue;
-		if (!isnan(t->warn))
-			to->warn = t->warn;
-		if (!isnan(t->crit))
-			to->crit = t->crit;
-	}
-	out.warn = !isnan(grp.warn) ? grp.warn : !isnan(all.warn) ? all.warn : dflt.warn;
-	out.crit = !isnan(grp.crit) ? grp.crit : !isnan(all.crit) ? all.crit : dflt.crit;
-	return out;
-}
-

@@ -675,3 +675,68 @@ const struct probe_def *probe_builtin(const char *name)
 	return NULL;
 }
 
+/* ---- thresholds: the inventory's, over the built-in defaults ---- */
+
+/* The probe's limits with NANs replaced by the built-in defaults. */
+struct probe_limits probe_limits_resolve(const struct probe_limits *lim, const char *probe)
+{
+	const struct probe_def *d = probe_builtin(probe);
+	struct probe_limits l = { d ? d->warn : NAN, d ? d->crit : NAN };
+
+	if (lim && !isnan(lim->warn))
+		l.warn = lim->warn;
+	if (lim && !isnan(lim->crit))
+		l.crit = lim->crit;
+	return l;
+}
+
+
+static bool host_in_group(const struct inventory_host *h, const char *group)
+{
+	for (size_t i = 0; h && h->groups && h->groups[i]; i++)
+		if (strcmp(h->groups[i], group) == 0)
+			return true;
+	return false;
+}
+
+struct probe_limits probe_limits_for(const struct inventory *inv, const struct inventory_host *h,
+				     const char *probe)
+{
+	struct probe_limits all = { NAN, NAN }, grp = { NAN, NAN }, dflt = { NAN, NAN };
+	const struct probe_def *d = probe_builtin(probe);
+	struct probe_limits out;
+
+	if (d) {
+		dflt.warn = d->warn;
+		dflt.crit = d->crit;
+	}
+	/* A custom probe's own thresholds are its defaults. */
+	for (size_t i = 0; inv && probe && i < inv->n_probes; i++) {
+		if (inv->probes[i].name && strcmp(inv->probes[i].name, probe) == 0) {
+			dflt.warn = inv->probes[i].warn;
+			dflt.crit = inv->probes[i].crit;
+		}
+	}
+	/* Field by field, so { warn: 70 } after { warn: 80, crit: 90 } keeps crit 90. */
+	for (size_t i = 0; inv && probe && i < inv->n_thresholds; i++) {
+		const struct inventory_threshold *t = &inv->thresholds[i];
+		struct probe_limits *to = NULL;
+
+		if (!t->probe || strcmp(t->probe, probe) != 0)
+			continue;
+		if (!t->group)
+			to = &all;
+		else if (host_in_group(h, t->group))
+			to = &grp;
+		else
+			continue;
+		if (!isnan(t->warn))
+			to->warn = t->warn;
+		if (!isnan(t->crit))
+			to->crit = t->crit;
+	}
+	out.warn = !isnan(grp.warn) ? grp.warn : !isnan(all.warn) ? all.warn : dflt.warn;
+	out.crit = !isnan(grp.crit) ? grp.crit : !isnan(all.crit) ? all.crit : dflt.crit;
+	return out;
+}
+
