@@ -1,6 +1,7 @@
 /*
  * probe_builtin: the built-in probes, each one POSIX sh command and one parser:
- * load, memory, disk, failed units, pending and security updates, reboot.
+ * load, memory, disk, failed units, pending and security updates, reboot; and
+ * the thresholds, which default to the built-in probes' own.
  */
 #include <inttypes.h>
 #include <math.h>
