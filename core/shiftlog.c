@@ -722,9 +722,16 @@ static int verify_fts_index(struct store *st, struct shiftlog_verify_result *res
 			    struct err *e)
 {
 	struct err fe = { { 0 } };
+	int r = store_fts_check(st, "log_fts", &fe);
 
-	if (store_fts_check(st, "log_fts", &fe) == 0)
+	if (r == 0)
 		return 0;
+	if (r == 1) {
+		snprintf(res->notes, sizeof res->notes,
+			 "read-only file over 64 MiB: the search index was checked for missing "
+			 "entries only");
+		return 0;
+	}
 	/* FTS5 reports a mismatch as corruption; anything else is an error of the check. */
 	if (strstr(fe.msg, "malformed")) {
 		res->first_bad = -1;

@@ -30,6 +30,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	bool readonly;           /* store_open_read */
+	bool rw_query_only;      /* ... of a file we may write: opened rw, query_only */
 	char warning[STORE_PATH_MAX + 256]; /* store_warning; "" when none */
 	char tmpdir[STORE_PATH_MAX];        /* a private copy being read (store_copy_out) */
 	int64_t data_version;
@@ -1056,6 +1057,7 @@ int store_open_read(const char *path, struct store **out, struct err *e)
 
 		store_uri(uri, sizeof uri, path, rw ? "mode=rw" : "mode=ro");
 		v = store_try_read(st, uri, rw, e);
+		st->rw_query_only = v >= 0 && rw;
 		/* Only a -shm or -wal that could not be made sends us on; a writer at work
 		 * (busy) or a damaged file is an answer. */
 		if (v < 0 && (shm > 0 || store_err_is_final(st)))
@@ -1101,6 +1103,7 @@ int store_fts_check(struct store *st, const char *table, struct err *e)
 	sqlite3 *mem = NULL;
 	sqlite3_backup *b = NULL;
 	char *sql = NULL;
+	struct stat sb;
 	int rc = -1;
 
 	for (const char *p = table; *p; p++)
@@ -1117,8 +1120,26 @@ int store_fts_check(struct store *st, const char *table, struct err *e)
 		rc = store_exec(st, sql, e);
 		goto out;
 	}
-	/* FTS5's check is an INSERT, refused on a read-only connection: run it on a
-	 * copy in memory (SQLite >= 3.44 would do it in PRAGMA integrity_check). */
+	/* Our own file, opened read-write but query_only: the check changes nothing, so
+	 * it runs in place with query_only lifted for that one statement. */
+	if (st->rw_query_only) {
+		struct err off = {{0}};
+
+		rc = store_exec(st, "PRAGMA query_only = OFF", e) ? -1 : store_exec(st, sql, e);
+		if (store_exec(st, "PRAGMA query_only = ON", &off) && rc == 0) {
+			err_set(e, "%s", off.msg);
+			rc = -1;
+		}
+		goto out;
+	}
+	/* A file we may not write (an archive, read-only media): FTS5's check is an
+	 * INSERT, refused on a read-only connection, so it runs on a copy in memory
+	 * (SQLite >= 3.44 would do it in PRAGMA integrity_check) when that copy is small
+	 * enough; a larger one is not copied (1 if skipped). */
+	if (stat(st->path, &sb) == 0 && sb.st_size > STORE_FTS_COPY_MAX) {
+		rc = 1;
+		goto out;
+	}
 	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		err_set(e, "out of memory");
 		goto out;

@@ -55,11 +55,17 @@ int store_open_read(const char *path, struct store **out, struct err *e);
 /* A warning from the open (the file is open to others), or NULL. Owned by the store. */
 const char *store_warning(const struct store *st);
 
+/* Largest read-only file store_fts_check copies into memory to check. */
+#define STORE_FTS_COPY_MAX (64LL * 1024 * 1024)
+
 /*
  * Runs FTS5's integrity-check on table (a plain lower-case name), against its
- * external content table too (rank 1), also on a read-only store, where the check (an INSERT) runs on a copy in memory. 0 when
- * the index matches its content, -1 with e set (a mismatch reads "database disk
- * image is malformed").
+ * external content table too (rank 1). On a store from store_open_read it runs in
+ * place when the file is ours to write (query_only lifted for the one statement,
+ * which changes nothing), or on a copy in memory for a read-only file up to
+ * STORE_FTS_COPY_MAX. 0 when the index matches its content; 1 when it was not
+ * checked (a larger read-only file); -1 with e set (a mismatch reads "database
+ * disk image is malformed").
  */
 int store_fts_check(struct store *st, const char *table, struct err *e);
 
