@@ -193,9 +193,12 @@ page_row() {
 say "search"
 page_row search "FTS common word: disk" match 'disk'
 page_row search "FTS rare word: segfault" match 'segfault'
-page_row search "FTS phrase: \"disk full\"" match '"disk full"'
+# A search is the words as typed; FTS5 syntax follows "fts:" (issue 13).
+page_row search "FTS phrase: \"disk full\"" match 'fts:"disk full"'
 page_row search "FTS prefix: fail*" match 'fail*'
-page_row search "FTS AND: nginx AND restarted" match 'nginx AND restarted'
+page_row search "FTS AND: nginx AND restarted" match 'fts:nginx AND restarted'
+page_row search "as typed: nginx restarted" match 'nginx restarted'
+page_row search "as typed: 10.0.0.5" match '10.0.0.5'
 # The worst case found so far: FTS5 merges the whole doclist of every term a prefix
 # matches before LIMIT applies, and web* matches a host in most entries.
 page_row search "FTS broad prefix: web* (worst case)" match 'web*' 30
