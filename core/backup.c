@@ -206,6 +206,55 @@ static void backup_hex(const unsigned char *md, size_t n, char *out)
 }
 
 /*
+ * Reads in to its end, hashing what it reads (SHA-256, as hex) and, when out >= 0,
+ * writing it there too; *size gets the bytes read (may be NULL). name is in/out's
+ * file for messages. 0, or -1 with e set.
+ */
+static int backup_stream(int in, int out, const char *name, int64_t *size,
+			 char hex[SHIFTLOG_HASH_HEX], struct err *e)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int64_t total = 0;
+	ssize_t n = 0;
+	int rc = -1;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err_set(e, "SHA-256 unavailable");
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += n;
+		for (ssize_t off = 0; out >= 0 && off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0) {
+				err_set(e, "writing the copy of %s: %s", name, strerror(errno));
+				goto out;
+			}
+			off += w;
+		}
+	}
+	if (n < 0) {
+		err_set(e, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+		err_set(e, "SHA-256 failed");
+		goto out;
+	}
+	backup_hex(md, mdlen, hex);
+	if (size)
+		*size = total;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/*
  * Seals a finished temporary file: opens it without following a link, sets
  * mode on the descriptor (store_open may have made it 0600), fsyncs it and
  * reads its size and SHA-256.
@@ -213,19 +262,10 @@ static void backup_hex(const unsigned char *md, size_t n, char *out)
 static int backup_seal(const char *path, mode_t mode, int64_t *size, char hex[SHIFTLOG_HASH_HEX],
 		       struct err *e)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	struct stat sb;
-	int64_t total = 0;
-	ssize_t n;
 	int fd = -1;
 	int rc = -1;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err_set(e, "SHA-256 unavailable");
-		goto out;
-	}
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		err_set(e, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
@@ -235,25 +275,16 @@ static int backup_seal(const char *path, mode_t mode, int64_t *size, char hex[SH
 		err_set(e, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		total += n;
-	}
-	if (n < 0 || fsync(fd) != 0) {
+	if (backup_stream(fd, -1, path, size, hex, e))
+		goto out;
+	if (fsync(fd) != 0) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
-		err_set(e, "SHA-256 failed");
-		goto out;
-	}
-	backup_hex(md, mdlen, hex);
-	*size = total;
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 
@@ -657,18 +688,10 @@ long backup_holder_pid(const char *path)
 /* Copies the file at from into fd (a fresh temporary), hashing what it reads. */
 static int backup_copy_file(const char *from, int fd, char hex[SHIFTLOG_HASH_HEX], struct err *e)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	struct stat sb;
-	ssize_t n;
 	int in = -1;
 	int rc = -1;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err_set(e, "SHA-256 unavailable");
-		goto out;
-	}
 	in = open(from, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &sb) != 0) {
 		err_set(e, "%s: %s", from, strerror(errno));
@@ -678,36 +701,16 @@ static int backup_copy_file(const char *from, int fd, char hex[SHIFTLOG_HASH_HEX
 		err_set(e, "%s: not a regular file", from);
 		goto out;
 	}
-	while ((n = read(in, buf, sizeof buf)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-
-			if (w < 0) {
-				err_set(e, "writing the copy of %s: %s", from, strerror(errno));
-				goto out;
-			}
-			off += w;
-		}
-	}
-	if (n < 0) {
-		err_set(e, "%s: %s", from, strerror(errno));
+	if (backup_stream(in, fd, from, NULL, hex, e))
 		goto out;
-	}
 	if (fsync(fd) != 0) {
 		err_set(e, "writing the copy of %s: %s", from, strerror(errno));
 		goto out;
 	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
-		err_set(e, "SHA-256 failed");
-		goto out;
-	}
-	backup_hex(md, mdlen, hex);
 	rc = 0;
 out:
 	if (in >= 0)
 		close(in);
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 
