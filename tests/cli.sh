@@ -10,6 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 $OPSDECK --help | grep -q 'usage: opsdeck'
 $OPSDECK --version | grep -Eq '^opsdeck [0-9]+\.[0-9]+'
 ok "--help and --version"
+
+# Every command, as `opsdeck --help` lists them: COMMAND --help prints its usage on
+# stdout and exits 0 (a command added later is checked too).
+cmds=$($OPSDECK --help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+[ "$(echo "$cmds" | wc -w)" -ge 10 ] || fail "--help lists too few commands: $cmds"
+for cmd in $cmds; do
+	rc=0; out=$($OPSDECK "$cmd" --help 2>"$T/help.err") || rc=$?
+	[ "$rc" = 0 ] || fail "$cmd --help exited $rc: $(cat "$T/help.err")"
+	echo "$out" | grep -qi 'usage' || fail "$cmd --help printed no usage on stdout: $out"
+done
+ok "every command's --help: usage on stdout, exit 0"
 paths=$($OPSDECK paths)
 for label in config-dir config keys themes-user data-dir database known-hosts; do
 	echo "$paths" | grep -q "^$label " || fail "paths lacks $label"
