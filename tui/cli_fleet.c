@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "fleet.h"
 #include "fleetlog.h"
+#include "hostcond.h"
 #include "hostpattern.h"
 #include "inventory.h"
 #include "json.h"
@@ -353,12 +354,22 @@ static bool cli_fleet_host_late(struct monitor *m, size_t i)
 	return false;
 }
 
+/* The host's state as everything else in opsdeck says it (include/hostcond.h). */
+static enum monitor_host cli_fleet_host_state(struct fleet_cli *fc, struct monitor *m, size_t i)
+{
+	struct hostcond c;
+
+	hostcond_get(fc->fleet, m, i < fc->sub.n_hosts ? &fc->sub.hosts[i] : NULL, i, NULL, 0,
+		     clock_now_ms(), &c);
+	return c.state;
+}
+
 static void print_host_text(struct fleet_cli *fc, struct monitor *m, size_t i)
 {
 	const struct monitor_probe *p = NULL;
 	size_t n = monitor_probes(m, i, &p);
 	struct fleet_status st;
-	enum monitor_host hs = monitor_host_state(m, i);
+	enum monitor_host hs = cli_fleet_host_state(fc, m, i);
 	bool late = cli_fleet_host_late(m, i);
 
 	fleet_status(fc->fleet, i, &st);
@@ -393,7 +404,7 @@ static void print_host_json(struct fleet_cli *fc, struct monitor *m, size_t i, i
 	json_put_string(stdout, st.name);
 	json_put_key(stdout, "state", 0);
 	json_put_string(stdout, cli_fleet_host_late(m, i) ? CLI_FLEET_TIMEOUT :
-			monitor_host_name(monitor_host_state(m, i)));
+			monitor_host_name(cli_fleet_host_state(fc, m, i)));
 	json_put_key(stdout, "session", 0);
 	json_put_string(stdout, fleet_state_name(st.state));
 	json_put_key(stdout, "address", 0);
@@ -478,7 +489,7 @@ int cli_hosts(const struct cli_ctx *c, int argc, char **argv)
 	if (fl.json)
 		putc('[', stdout);
 	for (size_t i = 0; i < fleet_count(fc.fleet); i++) {
-		int x = exit_for(monitor_host_state(m, i));
+		int x = exit_for(cli_fleet_host_state(&fc, m, i));
 
 		if (fl.json)
 			print_host_json(&fc, m, i, i == 0);
