@@ -347,6 +347,30 @@ static void test_rules_refused(void **state)
 		assert_non_null(strstr(e.msg, "libical cannot expand"));
 		calendar_event_clear(&ev);
 	}
+	/* The step limit is 200,000 (fuzz_ics found an hourly rule from the year 1013 that
+	 * took 22 s under ASan at the old 2,000,000): an hourly rule from 2000 needs
+	 * 236,000 steps to reach 2027 and is refused; one from 2020 still reaches it. */
+	{
+		struct calendar_event ev;
+		struct tc_buf b = { NULL, 0, NULL, 0 };
+
+		tc_event(&ev, "UTC", "20000101T000000", "FREQ=HOURLY");
+		b.f = open_memstream(&b.text, &b.len);
+		assert_int_equal(calendar_event_expand(&ev, tc_utc("2027-01-01T00:00:00Z"),
+						       tc_utc("2027-01-02T00:00:00Z"), tc_put, &b, &e), -1);
+		fclose(b.f);
+		free(b.text);
+		assert_non_null(strstr(e.msg, "steps to reach the range: refused rather than cut short"));
+		calendar_event_clear(&ev);
+		tc_event(&ev, "UTC", "20200101T000000", "FREQ=HOURLY");
+		b.text = NULL;
+		b.f = open_memstream(&b.text, &b.len);
+		assert_int_equal(calendar_event_expand(&ev, tc_utc("2027-01-01T00:00:00Z"),
+						       tc_utc("2027-01-02T00:00:00Z"), tc_put, &b, &e), 0);
+		fclose(b.f);
+		free(b.text);
+		calendar_event_clear(&ev);
+	}
 }
 
 /* The same rules through python-dateutil (tests/rrule_oracle.py, one process for all

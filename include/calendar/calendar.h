@@ -27,7 +27,9 @@
 
 #define CALENDAR_ZONE_MAX 64
 /* Longest expansion before the range or inside it; more is refused, never cut short. */
-#define CALENDAR_MAX_STEPS 2000000
+/* (found by fuzz_ics: an hourly rule from the year 1013 took 22 s under ASan to
+ * reach 2027 at 2,000,000 steps; 200,000 still reaches 20 years of an hourly rule) */
+#define CALENDAR_MAX_STEPS 200000
 /* Largest COUNT accepted in a rule. */
 #define CALENDAR_MAX_COUNT 100000
 
