@@ -1574,6 +1574,33 @@ static int ans_resolve(struct aload *A, size_t hi, struct aref *refs, size_t *ma
 	return 0;
 }
 
+/* Keeps the group tree for those who show it (`inventory list --json`). */
+static int ans_export_groups(struct aload *A)
+{
+	struct inventory *inv = A->L->inv;
+
+	inv->groups = calloc(A->n_groups ? A->n_groups : 1, sizeof *inv->groups);
+	if (!inv->groups)
+		return oom(A->L);
+	for (size_t gi = 0; gi < A->n_groups; gi++) {
+		const struct agroup *g = &A->groups[gi];
+		struct inventory_group *out = NULL;
+		size_t k = 0;
+
+		if (strcmp(g->name, "all") == 0)
+			continue;
+		out = &inv->groups[inv->n_groups++];
+		out->name = strdup(g->name);
+		out->children = calloc(g->kids.n + 1, sizeof *out->children);
+		if (!out->name || !out->children)
+			return oom(A->L);
+		for (size_t c = 0; c < g->kids.n; c++)
+			if (!(out->children[k++] = strdup(A->groups[g->kids.v[c]].name)))
+				return oom(A->L);
+	}
+	return 0;
+}
+
 static int ans_load(struct loader *L, const struct ynode *root)
 {
 	struct aload A = {.L = L};
@@ -1598,6 +1625,8 @@ static int ans_load(struct loader *L, const struct ynode *root)
 	for (size_t hi = 0; hi < L->inv->n_hosts; hi++)
 		if (ans_resolve(&A, hi, refs, mark) < 0)
 			goto out;
+	if (ans_export_groups(&A) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(refs);
@@ -1750,6 +1779,11 @@ void inventory_free(struct inventory *inv)
 		free(inv->thresholds[i].probe);
 		free(inv->thresholds[i].group);
 	}
+	for (size_t i = 0; i < inv->n_groups; i++) {
+		free(inv->groups[i].name);
+		inventory_strv_free(inv->groups[i].children);
+	}
+	free(inv->groups);
 	free(inv->hosts);
 	free(inv->probes);
 	free(inv->thresholds);

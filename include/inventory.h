@@ -102,7 +102,16 @@ struct inventory_threshold {
 	int line, col;
 };
 
+/* A group of an Ansible inventory and its child groups (opsdeck's own format has
+ * groups only as names on hosts, so it has no entries here). */
+struct inventory_group {
+	char *name;
+	char **children; /* NULL-terminated (may be empty) */
+};
+
 struct inventory {
+	struct inventory_group *groups; /* Ansible inventories: every group but all */
+	size_t n_groups;
 	struct inventory_threshold *thresholds;
 	size_t n_thresholds;
 	struct inventory_host *hosts;

@@ -57,11 +57,14 @@ assert hv["web02"]["opsdeck_sources"]["ansible_host"] == "ssh config"
 assert hv["db1"]["opsdeck_sources"]["ansible_port"] == "inventory"
 assert hv["lonely"]["ansible_user"] == "root"
 assert hv["web01"]["opsdeck_tags"] == ["edge"]
-assert sorted(d["all"]["children"]) == ["db", "prod", "ungrouped", "web"], d["all"]
+# The group tree as ansible-inventory gives it: all -> prod -> web, db.
+assert sorted(d["all"]["children"]) == ["prod", "ungrouped"], d["all"]
+assert d["prod"] == {"hosts": [], "children": ["web", "db"]}, d["prod"]
 assert d["web"]["hosts"] == ["web01", "web02", "web03"]
+assert d["db"]["hosts"] == ["db1"]
 assert d["ungrouped"]["hosts"] == ["lonely"]
 PY
-ok "--json reads as ansible-inventory --list"
+ok "--json reads as ansible-inventory --list (hostvars, groups with hosts and children)"
 
 expect_fail "an empty term" $OPSDECK inventory list 'web:' --inventory "$inv"
 rc=0; $OPSDECK inventory list 'web:' --inventory "$inv" 2>/dev/null || rc=$?

@@ -129,6 +129,57 @@ static void inv_json_hostvars(FILE *out, const char *file, const struct inventor
 	fputs("}}", out);
 }
 
+/* The child groups of group name (an Ansible inventory's tree), or NULL. */
+static char *const *inv_children(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->n_groups; i++)
+		if (strcmp(inv->groups[i].name, name) == 0)
+			return inv->groups[i].children;
+	return NULL;
+}
+
+/* True when name is a child of some group among groups[0..n). */
+static bool inv_is_child(const struct inventory *inv, const char **groups, size_t n,
+			 const char *name)
+{
+	for (size_t g = 0; g < n; g++)
+		for (char *const *c = inv_children(inv, groups[g]); c && *c; c++)
+			if (strcmp(*c, name) == 0)
+				return true;
+	return false;
+}
+
+/* A host belongs to a group directly unless it is in one of its children (hosts'
+ * group lists hold every ancestor; Ansible lists a host under its own group). */
+static bool inv_direct(const struct inventory *inv, const struct inventory_host *h,
+		       const char *group)
+{
+	if (!inv_in_group(h, group))
+		return false;
+	for (char *const *c = inv_children(inv, group); c && *c; c++)
+		if (inv_in_group(h, *c))
+			return false;
+	return true;
+}
+
+/* Writes names[0..n) that pass keep (NULL: all) as a JSON array. */
+static void inv_json_names(const char **names, size_t n, const struct inventory *inv,
+			   const char **all, size_t nall)
+{
+	bool first = true;
+
+	fputc('[', stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (all && inv_is_child(inv, all, nall, names[i]))
+			continue;
+		if (!first)
+			fputs(", ", stdout);
+		json_put_string(stdout, names[i]);
+		first = false;
+	}
+	fputc(']', stdout);
+}
+
 static int inv_print_json(const struct inv_list *l)
 {
 	size_t ng = 0;
@@ -145,14 +196,12 @@ static int inv_print_json(const struct inv_list *l)
 		fputs(": ", stdout);
 		inv_json_hostvars(stdout, l->inv.file, h, &l->res[i]);
 	}
-	fputs("\n  }},\n  \"all\": {\"children\": [", stdout);
+	/* all's children: the groups no other listed group has as a child. */
+	fputs("\n  }},\n  \"all\": {\"children\": ", stdout);
+	inv_json_names(groups, ng, &l->inv, groups, ng);
+	fputs("}", stdout);
 	for (size_t g = 0; g < ng; g++) {
-		if (g)
-			fputs(", ", stdout);
-		json_put_string(stdout, groups[g]);
-	}
-	fputs("]}", stdout);
-	for (size_t g = 0; g < ng; g++) {
+		char *const *kids = inv_children(&l->inv, groups[g]);
 		bool first = true;
 
 		fputs(",\n  ", stdout);
@@ -161,14 +210,23 @@ static int inv_print_json(const struct inv_list *l)
 		for (size_t i = 0; i < l->nsel; i++) {
 			const struct inventory_host *h = &l->inv.hosts[l->sel[i]];
 
-			if (!inv_in_group(h, groups[g]))
+			if (!inv_direct(&l->inv, h, groups[g]))
 				continue;
 			if (!first)
 				fputs(", ", stdout);
 			json_put_string(stdout, h->name);
 			first = false;
 		}
-		fputs("]}", stdout);
+		fputc(']', stdout);
+		if (kids && *kids) {
+			size_t nk = 0;
+
+			while (kids[nk])
+				nk++;
+			fputs(", \"children\": ", stdout);
+			inv_json_names((const char **)kids, nk, &l->inv, NULL, 0);
+		}
+		fputs("}", stdout);
 	}
 	fputs("\n}\n", stdout);
 	free(groups);
